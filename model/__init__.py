@@ -1,0 +1,1 @@
+"""The maths: the network, MNIST, preprocessing. Knows nothing of the web."""
