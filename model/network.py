@@ -18,7 +18,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import BinaryIO, Sequence
 
 import numpy as np
 
@@ -204,22 +204,27 @@ class Network:
                    tuple(arrays[f"b{i}"] for i in range(1, n + 1)))
 
     @classmethod
-    def load(cls, path: str | Path, sizes: Sequence[int] = SIZES) -> "Network":
-        """Read an ``.npz`` written by :meth:`save`; :class:`WeightsError` says what is wrong."""
-        path = Path(path)
+    def load(cls, path: str | Path | BinaryIO, sizes: Sequence[int] = SIZES) -> "Network":
+        """Read an ``.npz`` written by :meth:`save` (a path or an open binary file).
+
+        :class:`WeightsError` says what is wrong with a missing or corrupt file.
+        """
+        if not hasattr(path, "read"):
+            path = Path(path)
+        label = f"weights file {path}" if isinstance(path, Path) else "weights data"
         try:
             with np.load(path, allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in npz.files}
         except FileNotFoundError:
-            raise WeightsError(f"weights file {path} does not exist") from None
+            raise WeightsError(f"{label} does not exist") from None
         except IsADirectoryError:
-            raise WeightsError(f"weights path {path} is a directory, not an .npz file") from None
+            raise WeightsError(f"{label} is a directory, not an .npz file") from None
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-            raise WeightsError(f"weights file {path} is not a readable .npz file ({exc})") from None
+            raise WeightsError(f"{label} is not a readable .npz file ({exc})") from None
         try:
             return cls.from_arrays(arrays, sizes)
         except WeightsError as exc:
-            raise WeightsError(f"weights file {path}: {exc}") from None
+            raise WeightsError(f"{label}: {exc}") from None
 
 
 def file_sha256(path: str | Path) -> str:

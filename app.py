@@ -1,0 +1,80 @@
+"""Draw a Digit: the Flask application factory.
+
+``create_app()`` reads settings (defaults below, each overridable from the environment),
+loads the network once for the process, and registers the routes:
+
+- ``server.pages``: the drawing page and ``/docs``;
+- ``server.api``: ``/api/predict``, ``/api/model``, ``/api/examples``, ``/openapi.json``;
+- ``server.oip``: the Open Inference Protocol v2 under ``/v2``.
+
+Production: ``gunicorn -c gunicorn.conf.py "app:create_app()"``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from server import api, errors, oip, pages, security
+from server.state import load_state
+
+ROOT = Path(__file__).resolve().parent
+
+#: Settings and their defaults. Every key can be overridden by an environment variable
+#: of the same name (parsed to the default's type); documented in the README.
+DEFAULTS: dict[str, Any] = {
+    "WEIGHTS_PATH": str(ROOT / "weights" / "mnist-784-16-16-10.npz"),
+    # The model card beside the weights (same name, .json) unless set.
+    "MODEL_CARD_PATH": "",
+    "EXAMPLES_PATH": str(ROOT / "weights" / "examples.npz"),
+    # Largest request body in bytes; a 2048×2048 canvas PNG of a digit is far smaller.
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    # Most inputs in one batch request ({"inputs": [...]}, or N in an OIP infer).
+    "MAX_BATCH": 64,
+    # The uncertainty rule: uncertain when the winner's activation is below
+    # UNCERTAIN_MIN_CONFIDENCE, or the runner-up is at least UNCERTAIN_MAX_RATIO of it.
+    "UNCERTAIN_MIN_CONFIDENCE": 0.5,
+    "UNCERTAIN_MAX_RATIO": 0.5,
+    # Number of proxies in front whose X-Forwarded-* headers are trusted (0: none).
+    "TRUSTED_PROXIES": 0,
+}
+
+
+def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Defaults overridden by same-named environment variables, typed like the defaults."""
+    settings = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(key)
+        if raw is None or raw == "":
+            continue
+        try:
+            settings[key] = type(default)(raw)
+        except ValueError:
+            raise ValueError(f"environment variable {key}={raw!r} is not a valid "
+                             f"{type(default).__name__}") from None
+    return settings
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config.update(settings_from_env(os.environ))
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False
+    app.json.compact = True
+
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+
+    app.extensions["digits"] = load_state(app.config, app.logger)
+
+    errors.register(app)
+    security.register(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(oip.bp)
+    return app

@@ -1,0 +1,695 @@
+"""Turn a drawing into what the network was trained on: an MNIST-like 28×28 image.
+
+MNIST digits were size-normalized to fit a 20×20 box (aspect ratio kept, anti-aliased)
+and placed in a 28×28 field with their centre of mass at the centre. A person's drawing
+can be anywhere on the canvas, any size, with any pen; we undo all of that the same way:
+
+1. **Ink.** A PNG becomes an ink image (0 = background, 1 = full ink) whatever its
+   colours: the alpha channel if the background is transparent, otherwise the distance
+   from the background colour (the median of the image's border), normalized by the ink's
+   contrast. Strokes are rendered with a round pen whose width is chosen in the 28-grid.
+2. **Crop** to the ink and bring it to a *working resolution* of 4–8 pixels per 28-grid
+   pixel (Pillow's box ``reduce`` for big drawings, bilinear for small ones), so the cost
+   does not depend on the canvas size.
+3. **Stroke width.** MNIST strokes are about :data:`MNIST_STROKE_WIDTH` grid pixels wide.
+   We estimate the drawing's width (``2·area / perimeter``) and thicken or thin it at the
+   working resolution (Gaussian blur, then a threshold chosen so a straight stroke gets
+   exactly the target width) so that a hairline pen and a marker give the same digit.
+4. **Fit and centre.** The longer side of the ink box becomes 20 grid pixels; the image is
+   area-averaged onto the 28×28 grid with a sub-pixel offset that puts the centre of mass
+   at :data:`TARGET_CENTER` — measured on MNIST's training set, (14.0, 14.0) in index
+   coordinates, not the geometric 13.5.
+
+Pixel conventions. *Index coordinates*: pixel (row r, column c) is the point (x=c, y=r);
+that is what ``center_of_mass`` and :data:`TARGET_CENTER` use. *Continuous coordinates*
+(internal, and ``bbox`` of images): pixel c covers [c, c + 1), so its centre is c + 0.5.
+
+Every failure is a :class:`PreprocessError` subclass whose message says what to fix;
+nothing else escapes (the fuzz tests hold us to it). Pure numpy + Pillow.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import math
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+# --- the MNIST conventions we reproduce (measured by bench/canvas_robustness.py --measure) ---
+GRID = 28                       # output side, pixels
+BOX = 20                        # the longer side of the ink box, grid pixels
+TARGET_CENTER = (14.0, 14.0)    # centre of mass, index coordinates (x, y); MNIST train mean (14.008, 13.996)
+MNIST_STROKE_WIDTH = 2.47       # median 2·area/perimeter of MNIST training digits, grid pixels
+STROKE_WIDTH_RANGE = (1.76, 3.45)  # its 10th and 90th percentiles, for reference
+
+# --- limits on untrusted input ---
+MAX_SIDE = 2048                 # pixels, either side of a PNG
+MAX_PIXELS = MAX_SIDE * MAX_SIDE
+MAX_PNG_BYTES = 8 * 1024 * 1024
+DATA_URL_PREFIX = "data:image/png;base64,"
+MAX_DATA_URL_CHARS = len(DATA_URL_PREFIX) + 4 * ((MAX_PNG_BYTES + 2) // 3)
+MAX_STROKES = 100
+MAX_POINTS = 10_000             # all strokes together
+MAX_COORDINATE = 1e6            # |x|, |y|, width and height
+
+# --- what counts as a drawing ---
+MIN_CONTRAST = 0.1              # ink must differ from the background by 10% of full scale
+INK_FLOOR = 0.1                 # ink below 10% of the ink's contrast is background noise
+SPECK_FRACTION = 0.02           # the ink box's longer side must reach 2% of the surface's longer side ...
+SPECK_MIN_PX = 3.0              # ... and 3 source pixels (images and pixels)
+SPECK_MIN_MASS = 0.5            # total ink, in units of (speck limit)², e.g. 15.7 px² on a 280² canvas
+
+# --- how we work ---
+WORK_PER_GRID = 4               # working pixels per grid pixel, at least (images)
+PEN_PX = 12                     # working pixels across the pen (strokes): 12 / 2.47 ≈ 4.9 per grid pixel
+WIDTH_TOLERANCE = 0.05          # leave a stroke width alone if within 5% of the target
+_SHARP_TURN_COS = math.cos(math.radians(25))  # round joins drawn where a stroke turns more than this
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+# --- errors -----------------------------------------------------------------------------
+
+class PreprocessError(ValueError):
+    """The input cannot be turned into a digit; ``str(exc)`` says what to fix."""
+
+    code = "unprocessable"
+
+
+class BadBase64(PreprocessError):
+    code = "bad-base64"
+
+
+class NotPng(PreprocessError):
+    code = "not-png"
+
+
+class ImageTooLarge(PreprocessError):
+    code = "image-too-large"
+
+
+class CorruptImage(PreprocessError):
+    code = "corrupt-image"
+
+
+class BadStrokes(PreprocessError):
+    code = "bad-strokes"
+
+
+class BadPixels(PreprocessError):
+    code = "bad-pixels"
+
+
+class EmptyDrawing(PreprocessError):
+    code = "empty-drawing"
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """What the network is fed and how we got it.
+
+    ``pixels``: (784,) float32 in [0, 1], row-major 28×28, ink = 1.
+    ``info``: JSON-ready record (see docs/design.md): ``source``, ``canvas``, ``bbox``,
+    ``scale``, ``fitted_size``, ``shift``, ``center_of_mass``, ``stroke_width`` and, for
+    images, ``polarity``.
+    """
+
+    pixels: np.ndarray
+    info: dict
+
+
+# --- measurements shared by every path (and by the tests and benches) -------------------
+
+def center_of_mass(image: np.ndarray) -> tuple[float, float]:
+    """Centre of mass ``(x, y)`` of a 2-D ink image in index coordinates (NaN if no ink)."""
+    image = np.asarray(image, dtype=np.float64)
+    mass = image.sum()
+    if mass <= 0:
+        return (math.nan, math.nan)
+    x = float(image.sum(axis=0) @ np.arange(image.shape[1]) / mass)
+    y = float(image.sum(axis=1) @ np.arange(image.shape[0]) / mass)
+    return (x, y)
+
+
+def stroke_width(image: np.ndarray) -> float:
+    """Mean stroke width in pixels of a 2-D ink image: 2·area / perimeter.
+
+    A stroke of width w and length L ≫ w has area wL and perimeter ≈ 2L. The area is the
+    ink mass (so a faint hairline counts as thin); the perimeter is counted on the image
+    thresholded at 30% of its peak, as horizontal plus vertical edge crossings times π/4
+    (the mean of |cos θ| + |sin θ| over directions is 4/π). Works from sub-pixel widths
+    up, and on MNIST gives the same figure at 28×28 as on the digits drawn 8× larger.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    peak = image.max() if image.size else 0.0
+    if peak <= 0:
+        return 0.0
+    inked = image > 0.3 * peak
+    crossings = (np.count_nonzero(inked[1:, :] != inked[:-1, :]) + np.count_nonzero(inked[:, 1:] != inked[:, :-1])
+                 + np.count_nonzero(inked[0, :]) + np.count_nonzero(inked[-1, :])
+                 + np.count_nonzero(inked[:, 0]) + np.count_nonzero(inked[:, -1]))
+    return float(2.0 * image.sum() / (math.pi / 4.0 * crossings))
+
+
+# --- entry points ------------------------------------------------------------------------
+
+def from_png(data: bytes | str) -> Preprocessed:
+    """A PNG (bytes, or a ``data:image/png;base64,...`` URL) → MNIST-like input.
+
+    Accepts any PNG colour type and bit depth up to :data:`MAX_SIDE` pixels a side. The
+    background is read from the image, so black ink on transparent, dark on light and
+    light on dark all work.
+    """
+    png = _png_bytes(data)
+    image = _decode_png(png)
+    ink, polarity = _ink_image(image)
+    return _from_ink_image(ink, polarity)
+
+
+def from_strokes(strokes: Any, width: Any = None, height: Any = None) -> Preprocessed:
+    """Polylines ``[[[x, y], ...], ...]`` on a surface of ``width × height`` → MNIST-like input.
+
+    The strokes are drawn with a round pen of :data:`MNIST_STROKE_WIDTH` grid pixels,
+    whatever pen the person used. A one-point stroke is a dot. Without ``width`` or
+    ``height`` the surface is taken to run from 0 to the largest coordinate.
+    """
+    paths = _validate_strokes(strokes)
+    surface = [_validate_side(width, "width"), _validate_side(height, "height")]
+    points = np.concatenate(paths)
+    low, high = points.min(axis=0), points.max(axis=0)
+    for axis in (0, 1):  # no size given: from the origin to the farthest point
+        if surface[axis] is None:
+            surface[axis] = float(max(high[axis], 0.0) - min(low[axis], 0.0))
+    extent = high - low
+    longer = float(extent.max())
+    limit = SPECK_FRACTION * max(surface)
+    if not longer > 0 or longer < limit:
+        raise EmptyDrawing(
+            f"Nothing to recognize: the strokes span only {longer:.3g} × {extent.min():.3g} units, a speck "
+            f"on a {surface[0]:.4g} × {surface[1]:.4g} surface (a digit must reach {limit:.3g}). Draw a digit.")
+
+    pen = MNIST_STROKE_WIDTH
+    scale = (BOX - pen) / longer          # grid pixels per surface unit: the ink box is 20 with the pen
+    k = pen / PEN_PX                      # grid pixels per working pixel
+    per_unit = scale / k                  # working pixels per surface unit
+    margin = PEN_PX // 2 + 2
+    size = np.ceil(extent * per_unit).astype(int) + 2 * margin
+    canvas = Image.new("L", (int(size[0]), int(size[1])), 0)
+    draw = ImageDraw.Draw(canvas)
+    radius = PEN_PX // 2
+    for path in paths:
+        xy = (path - low) * per_unit + margin
+        _draw_polyline(draw, xy, radius)
+    work = np.asarray(canvas, dtype=np.float32) * np.float32(1 / 255)
+    r = PEN_PX / 2
+    box = (margin - r, margin - r, margin + extent[0] * per_unit + r, margin + extent[1] * per_unit + r)
+    pixels, _, placed = _place(work, box)
+    info = {
+        "source": "strokes",
+        "canvas": [_json_number(surface[0]), _json_number(surface[1])],
+        "bbox": [_json_number(v) for v in (low[0], low[1], high[0], high[1])],
+        "scale": _json_number(scale),
+        **placed,
+    }
+    return Preprocessed(pixels, info)
+
+
+def from_pixels(values: Any) -> Preprocessed:
+    """784 numbers (or 28 rows of 28) already in MNIST form → checked, used as given.
+
+    No recentering: these are meant to be MNIST digits (``/api/examples``) or the output
+    of this module, and the network should see exactly them.
+    """
+    try:
+        array = np.array(values)
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise BadPixels(f"Pixels must be 784 numbers or 28 rows of 28 numbers ({_short(exc)}).") from None
+    if array.dtype.kind not in "iuf":
+        raise BadPixels("Pixels must be numbers (no strings, booleans, nulls or nested lists of the wrong shape).")
+    if array.shape not in ((GRID * GRID,), (GRID, GRID)):
+        raise BadPixels(f"Pixels must be 784 numbers or 28 rows of 28 numbers, got shape {list(array.shape)}.")
+    array = array.astype(np.float64).reshape(GRID, GRID)
+    if not np.isfinite(array).all():
+        raise BadPixels("Pixels must be finite numbers (no NaN or infinity).")
+    if array.min() < 0.0 or array.max() > 1.0:
+        raise BadPixels(f"Pixels must be in [0, 1] (ink = 1); got values from {array.min():.4g} to {array.max():.4g}.")
+    inked = array >= INK_FLOOR
+    limit = max(SPECK_MIN_PX, SPECK_FRACTION * GRID)
+    if not inked.any():
+        raise EmptyDrawing("Nothing to recognize: every pixel is blank. Draw a digit.")
+    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    fitted = [int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)]
+    if max(fitted) < limit or array.sum() < SPECK_MIN_MASS * limit ** 2:
+        raise EmptyDrawing(f"Nothing to recognize: the ink is a {fitted[0]}×{fitted[1]} pixel speck. Draw a digit.")
+    pixels = array.astype(np.float32).ravel()
+    cx, cy = center_of_mass(array)
+    info = {
+        "source": "pixels",
+        "canvas": [GRID, GRID],
+        "bbox": None,
+        "scale": 1.0,
+        "fitted_size": fitted,
+        "shift": [0.0, 0.0],
+        "center_of_mass": [round(cx, 3), round(cy, 3)],
+        "stroke_width": round(stroke_width(array), 3),
+    }
+    return Preprocessed(pixels, info)
+
+
+# --- PNG: bytes, header, decode ------------------------------------------------------------
+
+def _png_bytes(data: Any) -> bytes:
+    """Raw PNG bytes from bytes or a strict ``data:image/png;base64,`` URL."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        png = bytes(data)
+        if len(png) > MAX_PNG_BYTES:
+            raise ImageTooLarge(f"The PNG is {len(png):,} bytes; the limit is {MAX_PNG_BYTES:,}.")
+        return png
+    if not isinstance(data, str):
+        raise BadBase64(f"The image must be a data:image/png;base64 URL string, not {type(data).__name__}.")
+    if len(data) > MAX_DATA_URL_CHARS:
+        raise ImageTooLarge(f"The image data URL is {len(data):,} characters; the limit is {MAX_DATA_URL_CHARS:,}.")
+    head, comma, payload = data.partition(",")
+    if not comma or not head[:5].lower() == "data:":
+        raise BadBase64("The image must be a data URL starting with data:image/png;base64, .")
+    media, *params = head[5:].split(";")
+    if media.strip().lower() != "image/png":
+        raise NotPng(f"The data URL holds {media.strip() or 'an unnamed type'!r}; send a PNG (data:image/png;base64,...).")
+    if [p.strip().lower() for p in params] != ["base64"]:
+        raise BadBase64("The data URL must be exactly data:image/png;base64, followed by the base64 PNG.")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadBase64("The image's base64 is invalid (only A–Z a–z 0–9 + / and = padding, no spaces).") from None
+
+
+def _sniff(data: bytes) -> str:
+    """A name for what non-PNG bytes look like, for the error message."""
+    head = data[:512].lstrip()
+    if data[:3] == b"\xff\xd8\xff":
+        return "a JPEG"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "a GIF"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "a WebP image"
+    if data[:2] == b"BM":
+        return "a BMP"
+    if head[:5].lower() in (b"<svg ", b"<?xml") or b"<svg" in head.lower():
+        return "SVG text"
+    if not data:
+        return "empty"
+    return "not a PNG"
+
+
+def _check_header(png: bytes) -> tuple[int, int]:
+    """Width and height from the IHDR chunk, refused if too large *before* decoding."""
+    if png[:8] != _PNG_SIGNATURE:
+        what = _sniff(png)
+        raise NotPng(f"The image is {what}; only PNG is accepted." if what != "not a PNG"
+                     else "The image is not a PNG (its first bytes are not the PNG signature).")
+    if len(png) < 33:
+        raise CorruptImage("The PNG is truncated: it ends inside its header.")
+    length, kind, width, height = struct.unpack(">I4sII", png[8:24])
+    if kind != b"IHDR" or length != 13:
+        raise CorruptImage("The PNG is damaged: it does not start with an image header (IHDR).")
+    if width == 0 or height == 0:
+        raise CorruptImage(f"The PNG declares an empty {width}×{height} image.")
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise ImageTooLarge(f"The PNG declares {width}×{height} pixels; the limit is {MAX_SIDE}×{MAX_SIDE}.")
+    return width, height
+
+
+# Everything Pillow may raise on hostile bytes. DecompressionBombError is an Exception subclass,
+# not an OSError, so it is listed and handled first.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, TypeError, IndexError, KeyError,
+                  struct.error, EOFError, zlib.error, OverflowError)
+
+
+def _decode_png(png: bytes) -> Image.Image:
+    width, height = _check_header(png)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(png), formats=["PNG"])
+            if image.size != (width, height):
+                raise CorruptImage("The PNG's size does not match its header.")
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(f"The PNG's {width}×{height} pixels are too many to decode safely.") from None
+    except PreprocessError:
+        raise
+    except _DECODE_ERRORS as exc:
+        raise CorruptImage(f"The PNG is truncated or damaged and cannot be decoded ({_short(exc)}).") from None
+    return image
+
+
+# --- PNG: which pixels are ink -------------------------------------------------------------
+
+def _ink_image(image: Image.Image) -> tuple[Image.Image, str]:
+    """An 8-bit ink image (0 = background, 255 = full ink) and the polarity we found.
+
+    Alpha decides when it carries the drawing (it varies and the border is transparent);
+    otherwise luminance does, with the background taken as the median of the border.
+    """
+    try:
+        luminance, alpha = _channels(image)
+    except _DECODE_ERRORS as exc:
+        raise CorruptImage(f"The PNG's pixels cannot be converted ({_short(exc)}).") from None
+    if alpha is not None:
+        low, high = alpha.getextrema()
+        if high - low >= MIN_CONTRAST * 255:
+            border = _border_median(alpha)
+            if border < 128:
+                return _normalized_ink(alpha, border, +1), "alpha"
+            # Opaque border with transparent holes: the holes show the page behind, which we
+            # take to be the background colour.
+            a = np.asarray(alpha, dtype=np.float32) / 255
+            lum = np.asarray(luminance, dtype=np.float32)
+            flat = lum * a + _border_median(luminance) * (1 - a)
+            luminance = Image.fromarray(np.clip(flat + 0.5, 0, 255).astype(np.uint8))
+        elif high < MIN_CONTRAST * 255:
+            raise EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
+    background = _border_median(luminance)
+    histogram = np.asarray(luminance.histogram(), dtype=np.float64)
+    levels = np.arange(256)
+    contrast = np.abs(levels - background)
+    strong = contrast >= MIN_CONTRAST * 255
+    dark = (histogram * contrast * (strong & (levels < background))).sum()
+    light = (histogram * contrast * (strong & (levels > background))).sum()
+    if dark == 0 and light == 0:
+        raise EmptyDrawing("Nothing to recognize: the image is a single flat colour. Draw a digit.")
+    if dark >= light:
+        return _normalized_ink(luminance, background, -1), "dark-on-light"
+    return _normalized_ink(luminance, background, +1), "light-on-dark"
+
+
+def _channels(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
+    """8-bit luminance and (if the PNG has transparency) alpha, for every PNG mode."""
+    mode = image.mode
+    if mode.startswith("I") or mode == "F":  # 16-bit grey
+        values = np.asarray(image).astype(np.float64)
+        alpha = None
+        transparent = image.info.get("transparency")
+        if isinstance(transparent, int):
+            alpha = Image.fromarray(np.where(values == transparent, 0, 255).astype(np.uint8))
+        scale = 255.0 / 65535.0 if values.max() > 255 or image.info.get("bits", 16) > 8 else 1.0
+        luminance = Image.fromarray(np.clip(values * scale + 0.5, 0, 255).astype(np.uint8))
+        return luminance, alpha
+    if mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        return rgba.convert("L"), rgba.getchannel("A")
+    return image.convert("L"), None
+
+
+def _border_median(channel: Image.Image) -> float:
+    """Median of the outermost ring of pixels: what the drawing is drawn on."""
+    a = np.asarray(channel)
+    ring = np.concatenate([a[0, :], a[-1, :], a[1:-1, 0], a[1:-1, -1]])
+    return float(np.median(ring))
+
+
+def _normalized_ink(channel: Image.Image, background: float, sign: int) -> Image.Image:
+    """Map levels to ink 0..255 through a lookup table (in C): contrast from the background,
+    divided by the ink's own contrast (a robust maximum), with faint noise set to 0."""
+    histogram = np.asarray(channel.histogram(), dtype=np.float64)
+    levels = np.arange(256, dtype=np.float64)
+    contrast = sign * (levels - background)
+    inked = contrast >= MIN_CONTRAST * 255
+    counts = histogram * inked
+    total = counts.sum()
+    if total == 0:
+        raise EmptyDrawing("Nothing to recognize: nothing on the image stands out from the background. Draw a digit.")
+    # The ink's full strength: the 98th percentile of contrast among inked pixels, so a
+    # few stray extreme pixels do not make the whole drawing look faint.
+    order = np.argsort(contrast)
+    cumulative = np.cumsum(counts[order])
+    full = contrast[order][np.searchsorted(cumulative, 0.98 * total)]
+    ink = np.clip(contrast / full, 0.0, 1.0)
+    ink[ink < INK_FLOOR] = 0.0
+    lut = np.round(ink * 255).astype(np.uint8)
+    return channel.point(lut.tolist())
+
+
+# --- the shared core: crop, working resolution, stroke width, fit, centre -------------------
+
+def _from_ink_image(ink: Image.Image, polarity: str) -> Preprocessed:
+    width, height = ink.size
+    bbox = ink.getbbox()
+    limit = max(SPECK_MIN_PX, SPECK_FRACTION * max(width, height))
+    if bbox is None:
+        raise EmptyDrawing("Nothing to recognize: the image is blank. Draw a digit.")
+    x0, y0, x1, y1 = bbox
+    box_w, box_h = x1 - x0, y1 - y0
+    if max(box_w, box_h) < limit:
+        raise EmptyDrawing(f"Nothing to recognize: the ink is a {box_w}×{box_h} pixel speck on a "
+                           f"{width}×{height} image (a digit must reach {limit:.3g} pixels). Draw a digit.")
+    source_per_grid = max(box_w, box_h) / BOX
+    crop = ink.crop(bbox)
+    if source_per_grid >= WORK_PER_GRID:
+        # Integer box-filter reduction; pad the crop to a multiple of f so every block is whole.
+        f = int(source_per_grid // WORK_PER_GRID)
+        padded = (-(-box_w // f) * f, -(-box_h // f) * f)
+        if padded != (box_w, box_h):
+            crop = ink.crop((x0, y0, x0 + padded[0], y0 + padded[1]))  # outside the image reads as 0
+        work_image = crop.reduce(f) if f > 1 else crop
+        per_source = 1.0 / f
+    else:
+        # Small drawings (a 28×28 upload, a tiny canvas): up-sample so that the stroke-width
+        # step has room to work; bilinear keeps edges soft, as anti-aliasing would.
+        per_source = WORK_PER_GRID / source_per_grid
+        size = (max(1, round(box_w * per_source)), max(1, round(box_h * per_source)))
+        work_image = crop.resize(size, Image.Resampling.BILINEAR)
+        per_source = size[0] / box_w  # the exact factor after rounding (same on both axes to 1%)
+    work = np.asarray(work_image, dtype=np.float32) * np.float32(1 / 255)
+    mass = float(work.sum()) / per_source ** 2
+    if mass < SPECK_MIN_MASS * limit ** 2:
+        raise EmptyDrawing(f"Nothing to recognize: there is almost no ink ({mass:.3g} pixels' worth). Draw a digit.")
+    work = _normalize_width(work)
+    pixels, k, placed = _place(work, _ink_box(work))
+    info = {
+        "source": "image",
+        "canvas": [width, height],
+        "bbox": [x0, y0, x1, y1],
+        "scale": _json_number(k * per_source),
+        **placed,
+        "polarity": polarity,
+    }
+    return Preprocessed(pixels, info)
+
+
+def _normalize_width(work: np.ndarray) -> np.ndarray:
+    """Thicken or thin the strokes so that, once fitted, they are MNIST_STROKE_WIDTH wide.
+
+    ``work`` is the cropped ink at working resolution; returns a new image, with margins
+    if the ink grew. Growing strokes by dr also grows the ink box by 2·dr, so dr solves
+    (w + 2dr) · 20 / (L + 2dr) = target, L the box's longer side.
+    """
+    box = _ink_box(work)
+    longer = max(box[2] - box[0], box[3] - box[1])
+    target = MNIST_STROKE_WIDTH / BOX * longer  # the target in working pixels, before the box changes
+    if abs(stroke_width(work) / target - 1.0) <= WIDTH_TOLERANCE:
+        return work
+    # Work on the shape, not its shading: soft edges (or a faint hairline) would otherwise
+    # act like extra blur. Half the peak is where an anti-aliased edge lies.
+    shape = (work >= 0.5 * work.max()).astype(np.float32)
+    w = stroke_width(shape)
+    dr = (MNIST_STROKE_WIDTH * longer / BOX - w) / (2.0 * (1.0 - MNIST_STROKE_WIDTH / BOX))
+    new_w = w + 2.0 * dr
+    sigma = max(1.0, 0.5 * abs(dr))
+    margin = int(math.ceil(max(dr, 0.0) + 3.0 * sigma)) + 1
+    blurred = _gaussian_blur(np.pad(shape, margin), sigma)
+    # A straight stroke of width w blurred by σ has the profile B(x) = Φ((x + w/2)/σ) − Φ((x − w/2)/σ);
+    # cutting at B(new_w / 2) gives exactly the new width, with a one-pixel anti-aliased ramp.
+    h = new_w / 2.0
+    a, b = (h + w / 2.0) / sigma, (h - w / 2.0) / sigma
+    level = _phi(a) - _phi(b)
+    slope = abs(_pdf(a) - _pdf(b)) / sigma
+    out = np.clip((blurred - level) / slope + 0.5, 0.0, 1.0, dtype=np.float32)
+    if not out.any():  # thinned away entirely: keep the original rather than guess
+        return work
+    return out
+
+
+def _ink_box(work: np.ndarray) -> tuple[float, float, float, float]:
+    """The ink's box in continuous coordinates, to a fraction of a pixel.
+
+    The outermost inked row or column is only partly covered; its peak coverage c says
+    how far the edge reaches into it (c = 1: the whole pixel, as for MNIST's whole-pixel
+    boxes). Never narrower than the outermost pixels' centres.
+    """
+    rows = np.flatnonzero(work.max(axis=1) > 0)
+    cols = np.flatnonzero(work.max(axis=0) > 0)
+    left, right = float(work[:, cols[0]].max()), float(work[:, cols[-1]].max())
+    top, bottom = float(work[rows[0], :].max()), float(work[rows[-1], :].max())
+    x0, x1 = cols[0] + 1.0 - left, cols[-1] + right
+    y0, y1 = rows[0] + 1.0 - top, rows[-1] + bottom
+    if x1 - x0 < max(left, right):  # a faint hairline: as wide as its coverage
+        middle, half = (cols[0] + cols[-1] + 1) / 2, max(left, right) / 2
+        x0, x1 = middle - half, middle + half
+    if y1 - y0 < max(top, bottom):
+        middle, half = (rows[0] + rows[-1] + 1) / 2, max(top, bottom) / 2
+        y0, y1 = middle - half, middle + half
+    return (x0, y0, x1, y1)
+
+
+def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float, dict]:
+    """Fit ``box`` (the ink box of ``work``) to 20 grid pixels and centre the mass at TARGET_CENTER.
+
+    The map from working coordinates to the grid is g = k·x + t; each grid pixel is the
+    exact area average of the working pixels under it, so mass — and therefore the centre
+    of mass — moves exactly with the map, to a fraction of a grid pixel.
+    """
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    k = BOX / max(bw, bh)
+    mass = float(work.sum())
+    cx = float(work.sum(axis=0) @ (np.arange(work.shape[1]) + 0.5)) / mass  # continuous coordinates
+    cy = float(work.sum(axis=1) @ (np.arange(work.shape[0]) + 0.5)) / mass
+    # Geometric centring first (box centre to the grid's centre, 14.0 continuous), then the shift.
+    tx = GRID / 2 - k * (box[0] + box[2]) / 2
+    ty = GRID / 2 - k * (box[1] + box[3]) / 2
+    dx = TARGET_CENTER[0] + 0.5 - (k * cx + tx)
+    dy = TARGET_CENTER[1] + 0.5 - (k * cy + ty)
+    grid = _area_matrix(work.shape[0], k, ty + dy) @ work @ _area_matrix(work.shape[1], k, tx + dx).T
+    grid = np.clip(grid, 0.0, 1.0).astype(np.float32)
+    gx, gy = center_of_mass(grid)
+    placed = {
+        "fitted_size": [round(float(bw * k), 3), round(float(bh * k), 3)],
+        "shift": [round(float(dx), 3), round(float(dy), 3)],
+        "center_of_mass": [round(gx, 3), round(gy, 3)],
+        "stroke_width": round(stroke_width(grid), 3),
+    }
+    return grid.ravel(), k, placed
+
+
+def _area_matrix(n: int, k: float, t: float) -> np.ndarray:
+    """(28, n) weights: grid pixel u covers working [(u − t)/k, (u + 1 − t)/k); weight = overlap·k."""
+    u = np.arange(GRID, dtype=np.float64)[:, None]
+    j = np.arange(n, dtype=np.float64)[None, :]
+    low, high = (u - t) / k, (u + 1 - t) / k
+    overlap = np.minimum(high, j + 1) - np.maximum(low, j)
+    return np.maximum(overlap, 0.0) * k
+
+
+def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur (truncated at 3σ) as shifted sums; ``image`` must already have
+    a zero margin of at least 3σ, which the result keeps.
+
+    Shifted sums rather than a matrix product: small products would go to a multi-threaded
+    BLAS, which on a busy machine costs a hundred times more than the arithmetic.
+    """
+    radius = int(math.ceil(3.0 * sigma))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps = (taps / taps.sum()).astype(np.float32)
+    out = image
+    for axis in (0, 1):
+        n = out.shape[axis]
+        src = out if axis == 1 else out.T
+        acc = np.zeros_like(src)
+        for offset, weight in zip(range(-radius, radius + 1), taps):
+            lo, hi = max(0, offset), min(n, n + offset)
+            acc[:, lo - offset:hi - offset] += weight * src[:, lo:hi]
+        out = acc if axis == 1 else acc.T
+    return np.ascontiguousarray(out)
+
+
+def _phi(z: float) -> float:
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+def _pdf(z: float) -> float:
+    return math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+
+
+# --- strokes -------------------------------------------------------------------------------
+
+def _validate_strokes(strokes: Any) -> list[np.ndarray]:
+    """The non-empty strokes as (n, 2) float64 arrays, or BadStrokes / EmptyDrawing."""
+    if isinstance(strokes, np.ndarray):
+        strokes = list(strokes) if strokes.ndim >= 1 else strokes
+    if not isinstance(strokes, (list, tuple)):
+        raise BadStrokes(f"Strokes must be a list of strokes, each a list of [x, y] points, not {type(strokes).__name__}.")
+    if len(strokes) > MAX_STROKES:
+        raise BadStrokes(f"There are {len(strokes)} strokes; the limit is {MAX_STROKES}.")
+    total = 0
+    for i, stroke in enumerate(strokes):
+        if not isinstance(stroke, (list, tuple, np.ndarray)):
+            raise BadStrokes(f"Stroke {i} must be a list of [x, y] points, not {type(stroke).__name__}.")
+        total += len(stroke)
+    if total > MAX_POINTS:
+        raise BadStrokes(f"The strokes have {total:,} points; the limit is {MAX_POINTS:,}.")
+    paths = []
+    for i, stroke in enumerate(strokes):
+        if len(stroke) == 0:
+            continue  # a tap that produced no point: nothing to draw
+        try:
+            path = np.array(stroke)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            raise BadStrokes(f"Stroke {i} must be a list of [x, y] points with two numbers each.") from None
+        if path.dtype.kind not in "iuf" or path.ndim != 2 or path.shape[1] != 2:
+            raise BadStrokes(f"Stroke {i} must be a list of [x, y] points with two numbers each "
+                             "(no strings, booleans or nulls).")
+        path = path.astype(np.float64)
+        if not np.isfinite(path).all():
+            raise BadStrokes(f"Stroke {i} has a coordinate that is not a finite number.")
+        if np.abs(path).max() > MAX_COORDINATE:
+            raise BadStrokes(f"Stroke {i} has a coordinate beyond ±{MAX_COORDINATE:g}.")
+        paths.append(path)
+    if not paths:
+        raise EmptyDrawing("Nothing to recognize: there are no strokes. Draw a digit.")
+    return paths
+
+
+def _validate_side(value: Any, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise BadStrokes(f"The surface {name} must be a number, not {type(value).__name__}.")
+    value = float(value)
+    if not (math.isfinite(value) and 0 < value <= MAX_COORDINATE):
+        raise BadStrokes(f"The surface {name} must be a positive finite number up to {MAX_COORDINATE:g}.")
+    return value
+
+
+def _draw_polyline(draw: ImageDraw.ImageDraw, xy: np.ndarray, radius: int) -> None:
+    """A round-capped, round-joined polyline of width 2·radius, centred on ``xy``.
+
+    Pillow floors coordinates and offsets even-width lines by one pixel; we round to the
+    nearest pixel and compensate, so the ink is centred on the points in continuous
+    coordinates. Round discs go on the ends and wherever the stroke turns sharply (dense
+    canvas samples make shallow turns, whose joins need no disc).
+    """
+    q = np.rint(xy).astype(np.int64)
+    keep = np.ones(len(q), dtype=bool)
+    keep[1:] = (q[1:] != q[:-1]).any(axis=1)
+    q = q[keep]
+    discs = [0, len(q) - 1]
+    if len(q) > 2:
+        before = (q[1:-1] - q[:-2]).astype(np.float64)
+        after = (q[2:] - q[1:-1]).astype(np.float64)
+        len_before, len_after = np.hypot(*before.T), np.hypot(*after.T)
+        cos = (before * after).sum(axis=1) / (len_before * len_after)
+        # Segments shorter than half the pen overlap their neighbours enough to fill the join.
+        long_enough = np.maximum(len_before, len_after) >= radius / 2
+        discs.extend((np.flatnonzero((cos < _SHARP_TURN_COS) & long_enough) + 1).tolist())
+    if len(q) > 1:
+        draw.line((q - 1).ravel().tolist(), fill=255, width=2 * radius)
+    for x, y in q[sorted(set(discs))].tolist():
+        draw.ellipse((x - radius, y - radius, x + radius - 1, y + radius - 1), fill=255)
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+def _json_number(value: float) -> float | int:
+    value = float(value)
+    return int(value) if value.is_integer() and abs(value) < 2 ** 53 else round(value, 4)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."

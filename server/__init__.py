@@ -1,0 +1,1 @@
+"""The web layer: routes, problem responses, OpenAPI, security headers. Uses model/, never the reverse."""

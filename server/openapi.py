@@ -1,0 +1,361 @@
+"""The OpenAPI 3.1 description of every route, served at ``/openapi.json``.
+
+Written by hand next to the routes it describes; ``tests/test_openapi.py`` validates it
+and schemathesis checks that the running service answers as it says.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Mapping
+
+from server.errors import PROBLEMS
+
+PNG_DATA_URL = "^data:image/png;base64,"
+EXAMPLE_PIXELS_NOTE = "784 values, row-major 28×28, in [0, 1], ink = 1 (MNIST form)"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _numbers(n: int, low: float | None = None, high: float | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"type": "number"}
+    if low is not None:
+        item["minimum"] = low
+    if high is not None:
+        item["maximum"] = high
+    return {"type": "array", "items": item, "minItems": n, "maxItems": n}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": _ref("Problem")}}}
+
+
+def _oip_error(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": _ref("OipError")}}}
+
+
+def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
+
+
+def _schemas(max_batch: int) -> dict[str, Any]:
+    single_inputs = [_ref("ImageInput"), _ref("StrokesInput"), _ref("PixelsInput")]
+    return {
+        "Problem": {
+            "type": "object",
+            "description": "RFC 9457 problem details. `type` links to the explanation in /docs.",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string", "enum": [f"/docs#problem-{c}" for c in PROBLEMS]},
+                "title": {"type": "string"},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "detail": {"type": "string", "description": "What to fix."},
+            },
+        },
+        "ImageInput": {
+            "type": "object", "additionalProperties": False, "required": ["image"],
+            "properties": {"image": {
+                "type": "string", "pattern": PNG_DATA_URL,
+                "description": "A canvas PNG as a data URL (at most 2048×2048 pixels). Any "
+                               "background: transparent, light or dark; the ink is found "
+                               "from the image itself."}},
+        },
+        "StrokesInput": {
+            "type": "object", "additionalProperties": False, "required": ["strokes"],
+            "properties": {
+                "strokes": {"type": "array", "minItems": 1, "description":
+                            "Pen strokes, each a polyline of [x, y] points in drawing-surface "
+                            "coordinates; the pen width is chosen by the server.",
+                            "items": {"type": "array", "minItems": 1,
+                                      "items": _numbers(2)}},
+                "width": {"type": "number", "exclusiveMinimum": 0,
+                          "description": "Width of the drawing surface (optional)."},
+                "height": {"type": "number", "exclusiveMinimum": 0,
+                           "description": "Height of the drawing surface (optional)."},
+            },
+        },
+        "PixelsInput": {
+            "type": "object", "additionalProperties": False, "required": ["pixels"],
+            "properties": {"pixels": {
+                "description": f"Already in MNIST form and used as given: {EXAMPLE_PIXELS_NOTE}; "
+                               "or 28 rows of 28.",
+                "oneOf": [_numbers(784, 0, 1),
+                          {"type": "array", "minItems": 28, "maxItems": 28,
+                           "items": _numbers(28, 0, 1)}]}},
+        },
+        "PredictRequest": {"oneOf": single_inputs},
+        "BatchRequest": {
+            "type": "object", "additionalProperties": False, "required": ["inputs"],
+            "properties": {"inputs": {"type": "array", "minItems": 1, "maxItems": max_batch,
+                                      "items": {"oneOf": single_inputs}}},
+        },
+        "Preprocessing": {
+            "type": "object",
+            "description": "What preprocessing did: where the ink was, how it was scaled and "
+                           "shifted to centre its mass (see /docs).",
+            "required": ["source"],
+            "properties": {
+                "source": {"type": "string", "enum": ["image", "strokes", "pixels"]},
+                "canvas": {"type": ["array", "null"], "items": {"type": "number"}},
+                "bbox": {"type": ["array", "null"], "items": {"type": "number"},
+                         "description": "[x0, y0, x1, y1] of the ink in source coordinates."},
+                "scale": {"type": ["number", "null"]},
+                "fitted_size": {"type": ["array", "null"], "items": {"type": "number"}},
+                "shift": {"type": ["array", "null"], "items": {"type": "number"}},
+                "center_of_mass": {"type": ["array", "null"], "items": {"type": "number"}},
+                "stroke_width": {"type": ["number", "null"]},
+                "polarity": {"type": "string"},
+            },
+        },
+        "Prediction": {
+            "type": "object",
+            "required": ["digit", "confidence", "uncertain", "runner_up", "output",
+                         "activations", "preprocessing", "model"],
+            "properties": {
+                "digit": {"type": "integer", "minimum": 0, "maximum": 9},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                               "description": "The winning output neuron's activation."},
+                "uncertain": {"type": "boolean", "description":
+                              "True when the winner's activation is below 0.5 or the runner-up "
+                              "reaches half of it (settings UNCERTAIN_MIN_CONFIDENCE, "
+                              "UNCERTAIN_MAX_RATIO)."},
+                "runner_up": {"type": "integer", "minimum": 0, "maximum": 9},
+                "output": _numbers(10, 0, 1),
+                "activations": {
+                    "type": "object", "required": ["input", "hidden1", "hidden2", "output"],
+                    "properties": {"input": _numbers(784, 0, 1), "hidden1": _numbers(16, 0, 1),
+                                   "hidden2": _numbers(16, 0, 1), "output": _numbers(10, 0, 1)}},
+                "preprocessing": _ref("Preprocessing"),
+                "model": {"type": "object", "required": ["name", "sha256"],
+                          "properties": {"name": {"type": "string"}, "sha256": {"type": "string"}}},
+            },
+        },
+        "BatchResponse": {
+            "type": "object", "required": ["predictions"],
+            "properties": {"predictions": {"type": "array", "items": _ref("Prediction")}},
+        },
+        "Layer": {
+            "type": "object", "required": ["weights", "biases"],
+            "properties": {
+                "weights": {"type": "array", "items": {"type": "array", "items": {"type": "number"}},
+                            "description": "One row per neuron of this layer (a' = σ(W a + b))."},
+                "biases": {"type": "array", "items": {"type": "number"}}},
+        },
+        "Model": {
+            "type": "object", "required": ["name", "sha256", "architecture", "layers", "card"],
+            "properties": {
+                "name": {"type": "string"}, "version": {"type": "string"},
+                "sha256": {"type": "string"},
+                "architecture": {"type": "object", "required": ["sizes", "activation", "parameters"],
+                                 "properties": {"sizes": {"type": "array", "items": {"type": "integer"}},
+                                                "activation": {"type": "string"},
+                                                "parameters": {"type": "integer"}}},
+                "layers": {"type": "array", "items": _ref("Layer"), "minItems": 3, "maxItems": 3},
+                "card": {"type": "object", "description":
+                         "The model card: test accuracy, confusion matrix, training recipe, seed."},
+            },
+        },
+        "Examples": {
+            "type": "object", "required": ["examples"],
+            "properties": {"examples": {"type": "array", "items": {
+                "type": "object", "required": ["label", "index", "pixels"],
+                "properties": {"label": {"type": "integer", "minimum": 0, "maximum": 9},
+                               "index": {"type": "integer", "minimum": 0,
+                                         "description": "Index in the MNIST test split."},
+                               "pixels": _numbers(784, 0, 1)}}}},
+        },
+        "OipError": {"type": "object", "required": ["error"],
+                     "properties": {"error": {"type": "string"}}},
+        "OipTensor": {
+            "type": "object", "required": ["name", "shape", "datatype"],
+            "properties": {"name": {"type": "string"},
+                           "shape": {"type": "array", "items": {"type": "integer"}},
+                           "datatype": {"type": "string"},
+                           "parameters": {"type": "object"},
+                           "data": {"type": "array"}},
+        },
+        "OipInferRequest": {
+            "type": "object", "required": ["inputs"],
+            "properties": {
+                "id": {"type": "string"},
+                "parameters": {"type": "object"},
+                "inputs": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+                    "type": "object", "required": ["name", "shape", "datatype", "data"],
+                    "properties": {
+                        "name": {"const": "input"},
+                        "shape": {"type": "array", "prefixItems": [
+                            {"type": "integer", "minimum": 1, "maximum": max_batch},
+                            {"const": 784}], "minItems": 2, "maxItems": 2},
+                        "datatype": {"const": "FP32"},
+                        "parameters": {"type": "object"},
+                        "data": {"type": "array", "items": {"type": "number", "minimum": 0,
+                                                           "maximum": 1}}}}},
+                "outputs": {"type": "array", "items": {
+                    "type": "object", "required": ["name"],
+                    "properties": {"name": {"enum": ["output", "label"]},
+                                   "parameters": {"type": "object"}}}},
+            },
+        },
+        "OipInferResponse": {
+            "type": "object", "required": ["model_name", "outputs"],
+            "properties": {"model_name": {"type": "string"}, "model_version": {"type": "string"},
+                           "id": {"type": "string"},
+                           "outputs": {"type": "array", "items": _ref("OipTensor")}},
+        },
+        "OipModelMetadata": {
+            "type": "object", "required": ["name", "platform", "inputs", "outputs"],
+            "properties": {"name": {"type": "string"},
+                           "versions": {"type": "array", "items": {"type": "string"}},
+                           "platform": {"type": "string"},
+                           "inputs": {"type": "array", "items": _ref("OipTensor")},
+                           "outputs": {"type": "array", "items": _ref("OipTensor")}},
+        },
+    }
+
+
+def _oip_model_params(with_version: bool) -> list[dict[str, Any]]:
+    params = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+               "description": "The model's name: mnist-784-16-16-10."}]
+    if with_version:
+        params.append({"name": "version", "in": "path", "required": True,
+                       "schema": {"type": "string"}, "description": "The model version: 1."})
+    return params
+
+
+def _oip_paths() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/v2": {"get": {"tags": ["Open Inference Protocol"], "summary": "Server metadata",
+                        "operationId": "oipServerMetadata",
+                        "responses": {"200": _json({"type": "object", "required": ["name", "version", "extensions"],
+                                                    "properties": {"name": {"type": "string"},
+                                                                   "version": {"type": "string"},
+                                                                   "extensions": {"type": "array", "items": {"type": "string"}}}},
+                                                   "Server name, version and extensions.")}}},
+        "/v2/health/live": {"get": {"tags": ["Open Inference Protocol"], "summary": "Liveness",
+                                    "operationId": "oipLive",
+                                    "responses": {"200": _json({"type": "object", "properties": {"live": {"type": "boolean"}}},
+                                                               "The process is up.")}}},
+        "/v2/health/ready": {"get": {"tags": ["Open Inference Protocol"], "summary": "Readiness",
+                                     "operationId": "oipReady",
+                                     "responses": {
+                                         "200": _json({"type": "object", "properties": {"ready": {"const": True}}},
+                                                      "The model is loaded and serving."),
+                                         "503": _json({"type": "object", "required": ["ready", "reason"],
+                                                       "properties": {"ready": {"const": False}, "reason": {"type": "string"}}},
+                                                      "Not ready; `reason` says why (missing or bad weights).")}}},
+    }
+    for versioned in (False, True):
+        base = "/v2/models/{name}" + ("/versions/{version}" if versioned else "")
+        suffix = " (a given version)" if versioned else ""
+        params = _oip_model_params(versioned)
+        op = "Version" if versioned else ""
+        paths[base] = {"get": {
+            "tags": ["Open Inference Protocol"], "summary": "Model metadata" + suffix,
+            "operationId": f"oipModelMetadata{op}", "parameters": params,
+            "responses": {"200": _json(_ref("OipModelMetadata"), "Inputs and outputs of the model."),
+                          "404": _oip_error("No such model or version.")}}}
+        paths[base + "/ready"] = {"get": {
+            "tags": ["Open Inference Protocol"], "summary": "Model readiness" + suffix,
+            "operationId": f"oipModelReady{op}", "parameters": params,
+            "responses": {"200": _json({"type": "object"}, "The model is ready."),
+                          "404": _oip_error("No such model or version."),
+                          "503": _json({"type": "object"}, "The model is not ready.")}}}
+        paths[base + "/infer"] = {"post": {
+            "tags": ["Open Inference Protocol"], "summary": "Inference" + suffix,
+            "description": "FP32 input `input` of shape [N, 784] (MNIST form, N ≤ MAX_BATCH); "
+                           "outputs `output` (FP32 [N, 10], the sigmoid activations) and `label` "
+                           "(INT64 [N], the winning digits). `id` is echoed. Triton's binary "
+                           "tensor data extension is supported (Inference-Header-Content-Length).",
+            "operationId": f"oipInfer{op}", "parameters": params,
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("OipInferRequest")}}},
+            "responses": {"200": _json(_ref("OipInferResponse"), "The activations and labels."),
+                          "400": _oip_error("The request is not a valid inference request."),
+                          "404": _oip_error("No such model or version."),
+                          "413": _oip_error("Body or batch too large."),
+                          "415": _oip_error("Wrong media type."),
+                          "503": _oip_error("The model is not ready.")}}}
+    return paths
+
+
+def _build(max_batch: int, max_body: int) -> dict[str, Any]:
+    predict_errors = {
+        "400": _problem("Malformed JSON, bad base64, a corrupt PNG, or not exactly one input kind."),
+        "413": _problem(f"Body over {max_body} bytes, image over 2048×2048, or batch over {max_batch}."),
+        "415": _problem("Not application/json, or the image is not a PNG."),
+        "422": _problem("Well-formed but unusable: an empty drawing (nothing to recognize), "
+                        "pixels of the wrong shape or range, unusable strokes."),
+        "503": _problem("The model is not loaded."),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Draw a Digit",
+            "version": "1.0.0",
+            "summary": "The 784-16-16-10 network from 3Blue1Brown's lesson, recognizing drawn digits.",
+            "description": "Send a drawing (canvas PNG, pen strokes, or 28×28 pixels) and get the "
+                           "ten output activations and every layer's activations. Human-readable "
+                           "documentation with curl examples: /docs.",
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "servers": [{"url": "/"}],
+        "tags": [{"name": "Digits"}, {"name": "Open Inference Protocol"}, {"name": "Pages"}],
+        "paths": {
+            "/api/predict": {"post": {
+                "tags": ["Digits"], "summary": "Recognize a digit (or a batch)",
+                "operationId": "predict",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "oneOf": [_ref("PredictRequest"), _ref("BatchRequest")]}}}},
+                "responses": {
+                    "200": _json({"oneOf": [_ref("Prediction"), _ref("BatchResponse")]},
+                                 "The answer: digit, activations, preprocessing record.",
+                                 headers={"Cache-Control": {"schema": {"const": "no-store"}}}),
+                    **predict_errors}}},
+            "/api/model": {"get": {
+                "tags": ["Digits"], "summary": "The network: architecture, weights, model card",
+                "operationId": "model",
+                "responses": {
+                    "200": _json(_ref("Model"), "All weights and biases and the model card.",
+                                 headers={"ETag": {"schema": {"type": "string"}}}),
+                    "304": {"description": "Not modified (If-None-Match matched the ETag)."},
+                    "503": _problem("The model is not loaded.")}}},
+            "/api/examples": {"get": {
+                "tags": ["Digits"], "summary": "Real MNIST test digits",
+                "operationId": "examples",
+                "parameters": [
+                    {"name": "digit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 9},
+                     "description": "Only examples of this digit (default: any)."},
+                    {"name": "n", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 1},
+                     "description": "How many examples."}],
+                "responses": {"200": _json(_ref("Examples"), "Examples with their true labels."),
+                              "400": _problem("digit or n out of range or not a number."),
+                              "503": _problem("The example sample could not be loaded.")}}},
+            "/": {"get": {
+                "tags": ["Pages"], "summary": "The drawing page", "operationId": "page",
+                "responses": {"200": {"description": "HTML page.",
+                                      "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+            "/docs": {"get": {
+                "tags": ["Pages"], "summary": "Human-readable API documentation", "operationId": "docs",
+                "responses": {"200": {"description": "HTML page.",
+                                      "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": {
+                "tags": ["Digits"], "summary": "This document", "operationId": "openapi",
+                "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document.")}}},
+            **_oip_paths(),
+        },
+        "components": {"schemas": _schemas(max_batch)},
+    }
+
+
+@lru_cache(maxsize=4)
+def _cached(max_batch: int, max_body: int) -> dict[str, Any]:
+    return _build(max_batch, max_body)
+
+
+def document(config: Mapping[str, Any]) -> dict[str, Any]:
+    return _cached(int(config["MAX_BATCH"]), int(config["MAX_CONTENT_LENGTH"]))

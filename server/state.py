@@ -1,0 +1,123 @@
+"""What a process loads once at start-up: the network, its model card, the examples.
+
+Nothing here is loaded at import or per request. A missing or corrupt weights file, or
+one whose sha256 disagrees with the model card, leaves the service up but not ready
+(``reason`` says why, and one clear line is logged) — it never serves predictions
+from bad weights.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from model.network import Network, WeightsError
+
+MODEL_VERSION = "1"
+
+
+@dataclass
+class Examples:
+    images: np.ndarray  # (K, 784) float32 in [0, 1]
+    labels: np.ndarray  # (K,) int
+    indices: np.ndarray  # (K,) index into the MNIST test split
+
+
+@dataclass
+class State:
+    network: Network | None = None
+    name: str = "mnist-784-16-16-10"
+    sha256: str = ""
+    card: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""  # why not ready; empty when ready
+    examples: Examples | None = None
+    model_json: bytes = b""  # the /api/model body, encoded once
+    model_etag: str = ""
+
+    @property
+    def ready(self) -> bool:
+        return self.network is not None
+
+
+def _load_network(weights_path: Path, card_path: Path) -> tuple[Network, dict[str, Any], str]:
+    try:
+        raw = weights_path.read_bytes()
+    except FileNotFoundError:
+        raise WeightsError(f"weights file {weights_path} does not exist") from None
+    except OSError as exc:
+        raise WeightsError(f"weights file {weights_path} cannot be read ({exc.strerror})") from None
+    try:
+        # Parse the very bytes we hash, so the file cannot change in between.
+        network = Network.load(io.BytesIO(raw))
+    except WeightsError as exc:
+        raise WeightsError(f"weights file {weights_path}: {exc}") from None
+    sha256 = hashlib.sha256(raw).hexdigest()
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WeightsError(f"model card {card_path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"model card {card_path} is not readable JSON ({exc})") from None
+    expected = card.get("sha256") if isinstance(card, dict) else None
+    if expected != sha256:
+        raise WeightsError(f"weights file {weights_path} has sha256 {sha256}, "
+                           f"but the model card {card_path.name} says {expected}")
+    return network, card, sha256
+
+
+def _load_examples(path: Path, logger: logging.Logger) -> Examples | None:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            images = npz["images"].astype(np.float32) / 255.0
+            labels, indices = npz["labels"].astype(int), npz["indices"].astype(int)
+    except Exception as exc:  # any unreadable file: examples are optional, predictions are not
+        logger.warning("examples unavailable: %s is not readable (%s)", path, exc)
+        return None
+    if images.ndim != 2 or images.shape[1] != 784 or not len(images) == len(labels) == len(indices):
+        logger.warning("examples unavailable: %s holds arrays of the wrong shape", path)
+        return None
+    return Examples(images, labels, indices)
+
+
+def _model_document(state: State) -> dict[str, Any]:
+    network = state.network
+    assert network is not None
+    return {
+        "name": state.name,
+        "version": MODEL_VERSION,
+        "sha256": state.sha256,
+        "architecture": {
+            "sizes": list(network.sizes),
+            "activation": "sigmoid",
+            "parameters": network.num_parameters,
+            "convention": "a' = σ(W a + b); W has one row per neuron of the next layer",
+            "input": "784 values, row-major 28×28, in [0, 1], ink = 1",
+        },
+        "layers": [{"weights": np.round(w, 6).tolist(), "biases": np.round(b, 6).tolist()}
+                   for w, b in zip(network.weights, network.biases)],
+        "card": state.card,
+    }
+
+
+def load_state(config: Mapping[str, Any], logger: logging.Logger) -> State:
+    weights_path = Path(config["WEIGHTS_PATH"])
+    card_path = Path(config["MODEL_CARD_PATH"] or weights_path.with_suffix(".json"))
+    state = State(examples=_load_examples(Path(config["EXAMPLES_PATH"]), logger))
+    try:
+        state.network, state.card, state.sha256 = _load_network(weights_path, card_path)
+    except WeightsError as exc:
+        state.reason = str(exc)
+        logger.error("not ready: %s", exc)
+        return state
+    state.name = str(state.card.get("name") or state.name)
+    body = json.dumps(_model_document(state), separators=(",", ":"), ensure_ascii=False)
+    state.model_json = body.encode("utf-8")
+    state.model_etag = hashlib.sha256(state.model_json).hexdigest()[:32]
+    logger.info("model %s loaded (sha256 %s)", state.name, state.sha256[:12])
+    return state

@@ -1,0 +1,50 @@
+"""Shared fixtures: the app (as in Flask's tutorial: app → client) and real MNIST digits."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+WEIGHTS = ROOT / "weights" / "mnist-784-16-16-10.npz"
+CARD = WEIGHTS.with_suffix(".json")
+
+
+@pytest.fixture
+def app():
+    return create_app({"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    from model import mnist as mnist_module
+    return mnist_module.load()
+
+
+@pytest.fixture(scope="session")
+def card():
+    return json.loads(CARD.read_text())
+
+
+@pytest.fixture(scope="session")
+def network():
+    from model.network import Network
+    return Network.load(WEIGHTS)
+
+
+@pytest.fixture(scope="session")
+def clear_test_digits(mnist, network):
+    """Indices of MNIST test digits the shipped network gets right with a clear margin."""
+    output = network.forward(mnist.test.images)[-1]
+    right = np.argmax(output, axis=1) == mnist.test.labels
+    clear = np.sort(output, axis=1)[:, -1] > 0.9
+    return np.flatnonzero(right & clear)

@@ -1,0 +1,353 @@
+"""Contract tests for every route, with the Flask test client."""
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app import create_app
+from model import preprocess
+from tests.drawing import canvas_png, data_url
+
+# --- bad requests: each with its status and problem type --------------------------
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny, well-formed PNG header that declares a huge image (a decompression bomb)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
+            + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + png_chunk(b"IEND", b""))
+
+
+def encoded(image: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+DIGIT = np.zeros((28, 28))
+DIGIT[5:23, 13:16] = 1.0  # a plain "1"
+BLANK = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+SPECK = BLANK.copy()
+SPECK.putpixel((140, 140), (0, 0, 0, 255))
+GOOD_PNG = canvas_png(DIGIT.ravel())
+
+
+def nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+BAD_REQUESTS = [
+    # (id, method, path, request kwargs, status, problem code)
+    ("text/plain", "post", "/api/predict", {"data": "{}", "content_type": "text/plain"}, 415, "unsupported-media-type"),
+    ("no content type", "post", "/api/predict", {"data": "{}"}, 415, "unsupported-media-type"),
+    ("form data", "post", "/api/predict", {"data": {"pixels": "1"}}, 415, "unsupported-media-type"),
+    ("invalid JSON", "post", "/api/predict", {"data": "{", "content_type": "application/json"}, 400, "malformed-json"),
+    ("NaN literal", "post", "/api/predict", {"data": '{"pixels": [NaN]}', "content_type": "application/json"}, 400, "malformed-json"),
+    ("Infinity literal", "post", "/api/predict", {"data": '{"pixels": [Infinity]}', "content_type": "application/json"}, 400, "malformed-json"),
+    ("not UTF-8", "post", "/api/predict", {"data": b'{"image": "\xff\xfe"}', "content_type": "application/json"}, 400, "malformed-json"),
+    ("deeply nested", "post", "/api/predict", {"data": nested(100_000), "content_type": "application/json"}, 400, "malformed-json"),
+    ("JSON array", "post", "/api/predict", {"json": []}, 400, "invalid-request"),
+    ("JSON string", "post", "/api/predict", {"json": "7"}, 400, "invalid-request"),
+    ("empty object", "post", "/api/predict", {"json": {}}, 400, "invalid-request"),
+    ("two kinds", "post", "/api/predict", {"json": {"pixels": [0] * 784, "image": data_url(GOOD_PNG)}}, 400, "invalid-request"),
+    ("unknown field", "post", "/api/predict", {"json": {"pixels": [0] * 784, "colour": "red"}}, 400, "invalid-request"),
+    ("image not a string", "post", "/api/predict", {"json": {"image": 123}}, 400, "invalid-request"),
+    ("bad base64", "post", "/api/predict", {"json": {"image": "data:image/png;base64,@@not base64@@"}}, 400, "bad-base64"),
+    ("JPEG as PNG", "post", "/api/predict", {"json": {"image": data_url(encoded(BLANK.convert("RGB"), "JPEG"))}}, 415, "not-png"),
+    ("GIF as PNG", "post", "/api/predict", {"json": {"image": data_url(encoded(BLANK, "GIF"))}}, 415, "not-png"),
+    ("SVG as PNG", "post", "/api/predict", {"json": {"image": data_url(b"<svg xmlns='http://www.w3.org/2000/svg'/>")}}, 415, "not-png"),
+    ("truncated PNG", "post", "/api/predict", {"json": {"image": data_url(GOOD_PNG[: len(GOOD_PNG) // 2])}}, 400, "corrupt-image"),
+    ("decompression bomb", "post", "/api/predict", {"json": {"image": data_url(png_declaring(20000, 20000))}}, 413, "image-too-large"),
+    ("blank canvas", "post", "/api/predict", {"json": {"image": data_url(encoded(BLANK, "PNG"))}}, 422, "empty-drawing"),
+    ("speck", "post", "/api/predict", {"json": {"image": data_url(encoded(SPECK, "PNG"))}}, 422, "empty-drawing"),
+    ("783 pixels", "post", "/api/predict", {"json": {"pixels": [0.5] * 783}}, 422, "bad-pixels"),
+    ("pixel above 1", "post", "/api/predict", {"json": {"pixels": [2.0] * 784}}, 422, "bad-pixels"),
+    ("pixel strings", "post", "/api/predict", {"json": {"pixels": ["0.5"] * 784}}, 422, "bad-pixels"),
+    ("pixels not a list", "post", "/api/predict", {"json": {"pixels": 0.5}}, 422, "bad-pixels"),
+    ("empty pixels", "post", "/api/predict", {"json": {"pixels": [0.0] * 784}}, 422, "empty-drawing"),
+    ("strokes not a list", "post", "/api/predict", {"json": {"strokes": "M 0 0 L 10 10"}}, 422, "bad-strokes"),
+    ("stroke point of text", "post", "/api/predict", {"json": {"strokes": [[["a", "b"]]]}}, 422, "bad-strokes"),
+    ("negative width", "post", "/api/predict", {"json": {"strokes": [[[1, 1], [1, 100]]], "width": -5, "height": 280}}, 422, "bad-strokes"),
+    ("empty batch", "post", "/api/predict", {"json": {"inputs": []}}, 400, "invalid-request"),
+    ("batch with extra key", "post", "/api/predict", {"json": {"inputs": [{"pixels": DIGIT.ravel().tolist()}], "x": 1}}, 400, "invalid-request"),
+    ("batch of 65", "post", "/api/predict", {"json": {"inputs": [{"pixels": DIGIT.ravel().tolist()}] * 65}}, 413, "batch-too-large"),
+    ("batch with a bad input", "post", "/api/predict", {"json": {"inputs": [{"pixels": DIGIT.ravel().tolist()}, {"pixels": [1]}]}}, 422, "bad-pixels"),
+    ("body over the limit", "post", "/api/predict", {"data": b" " * (2 * 1024 * 1024 + 1), "content_type": "application/json"}, 413, "payload-too-large"),
+    ("GET predict", "get", "/api/predict", {}, 405, "method-not-allowed"),
+    ("unknown route", "get", "/api/nothing-here", {}, 404, "not-found"),
+    ("POST model", "post", "/api/model", {"json": {}}, 405, "method-not-allowed"),
+    ("digit 10", "get", "/api/examples?digit=10", {}, 400, "invalid-query"),
+    ("digit text", "get", "/api/examples?digit=seven", {}, 400, "invalid-query"),
+    ("n zero", "get", "/api/examples?n=0", {}, 400, "invalid-query"),
+    ("n too many", "get", "/api/examples?n=21", {}, 400, "invalid-query"),
+    ("n with underscore", "get", "/api/examples?n=1_0", {}, 400, "invalid-query"),
+]
+
+
+@pytest.mark.parametrize("method,path,kwargs,status,code", [b[1:] for b in BAD_REQUESTS],
+                         ids=[b[0] for b in BAD_REQUESTS])
+def test_bad_requests_get_a_problem(client, method, path, kwargs, status, code):
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["type"] == f"/docs#problem-{code}"
+    assert problem["status"] == status
+    assert problem["title"] and problem["detail"]
+    assert "Traceback" not in problem["detail"]
+    # and the next normal request still works
+    assert client.post("/api/predict", json={"pixels": DIGIT.ravel().tolist()}).status_code == 200
+
+
+def test_a_bad_input_in_a_batch_is_named(client):
+    response = client.post("/api/predict", json={"inputs": [{"pixels": DIGIT.ravel().tolist()},
+                                                            {"pixels": [1]}]})
+    assert response.get_json()["detail"].startswith("inputs[1]: ")
+
+
+def test_chunked_body_over_the_limit_is_413():
+    app = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000})
+
+    body = b'{"pixels": [' + b"0.5, " * 500 + b"0.5]}"
+    # A chunked body has no Content-Length: the limit must hold while reading the stream.
+    response = app.test_client().post(
+        "/api/predict", input_stream=io.BytesIO(body), content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413
+    assert response.get_json()["type"] == "/docs#problem-payload-too-large"
+
+
+# --- /api/predict ------------------------------------------------------------------
+
+
+def check_prediction(answer, card):
+    assert set(answer) == {"digit", "confidence", "uncertain", "runner_up", "output",
+                           "activations", "preprocessing", "model"}
+    output = np.array(answer["output"])
+    assert output.shape == (10,) and ((0 <= output) & (output <= 1)).all()
+    assert answer["digit"] == int(np.argmax(output))
+    assert answer["confidence"] == pytest.approx(output.max(), abs=1e-6)
+    assert answer["runner_up"] == int(np.argsort(output)[-2])
+    sizes = {k: len(v) for k, v in answer["activations"].items()}
+    assert sizes == {"input": 784, "hidden1": 16, "hidden2": 16, "output": 10}
+    assert answer["activations"]["output"] == answer["output"]
+    assert answer["model"] == {"name": card["name"], "sha256": card["sha256"]}
+
+
+def test_predict_pixels_matches_the_network(client, mnist, network, card):
+    for i in range(5):
+        pixels = mnist.test.images[i]
+        response = client.post("/api/predict", json={"pixels": pixels.tolist()})
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        answer = response.get_json()
+        check_prediction(answer, card)
+        a0, a1, a2, a3 = network.forward(pixels)
+        np.testing.assert_allclose(answer["output"], a3, atol=1e-6)
+        np.testing.assert_allclose(answer["activations"]["hidden1"], a1, atol=1e-6)
+        np.testing.assert_allclose(answer["activations"]["hidden2"], a2, atol=1e-6)
+        np.testing.assert_allclose(answer["activations"]["input"], pixels, atol=1e-4)
+        assert answer["preprocessing"]["source"] == "pixels"
+
+
+def test_predict_28_rows_of_28(client, mnist):
+    pixels = mnist.test.images[0]
+    flat = client.post("/api/predict", json={"pixels": pixels.tolist()}).get_json()
+    rows = client.post("/api/predict", json={"pixels": pixels.reshape(28, 28).tolist()}).get_json()
+    assert rows["output"] == flat["output"]
+
+
+@pytest.mark.parametrize("mode", ["transparent", "white", "black"])
+def test_predict_canvas_png(client, mnist, network, clear_test_digits, card, mode):
+    for i in clear_test_digits[:8]:
+        png = canvas_png(mnist.test.images[i], mode=mode)
+        answer = client.post("/api/predict", json={"image": data_url(png)}).get_json()
+        check_prediction(answer, card)
+        assert answer["digit"] == mnist.test.labels[i]
+        assert answer["preprocessing"]["source"] == "image"
+        # What the network saw is exactly what preprocessing made of the PNG.
+        expected = preprocess.from_png(png).pixels
+        np.testing.assert_allclose(answer["activations"]["input"], expected, atol=1e-4)
+
+
+def test_predict_strokes(client, card):
+    seven = [[[60, 50], [220, 50], [120, 250]]]
+    answer = client.post("/api/predict", json={"strokes": seven, "width": 280, "height": 280}).get_json()
+    check_prediction(answer, card)
+    assert answer["digit"] == 7
+    assert answer["preprocessing"]["source"] == "strokes"
+
+
+def test_batch(client, mnist, card):
+    items = [{"pixels": mnist.test.images[i].tolist()} for i in range(3)]
+    items.append({"image": data_url(canvas_png(mnist.test.images[3]))})
+    response = client.post("/api/predict", json={"inputs": items})
+    assert response.status_code == 200
+    predictions = response.get_json()["predictions"]
+    assert len(predictions) == 4
+    for i, answer in enumerate(predictions):
+        check_prediction(answer, card)
+        single = client.post("/api/predict", json=items[i]).get_json()
+        assert answer["output"] == single["output"]
+
+
+def test_uncertain_follows_the_documented_rule(client, mnist, app):
+    outputs = []
+    for i in range(300):
+        answer = client.post("/api/predict", json={"pixels": mnist.test.images[i].tolist()}).get_json()
+        out = sorted(answer["output"])
+        expected = out[-1] < app.config["UNCERTAIN_MIN_CONFIDENCE"] or \
+            out[-2] >= app.config["UNCERTAIN_MAX_RATIO"] * out[-1]
+        assert answer["uncertain"] == expected
+        outputs.append(answer["uncertain"])
+    # Most MNIST digits are clear; some are not: the flag is neither always on nor off.
+    assert 0 < sum(outputs) < 0.2 * len(outputs)
+
+
+def test_uncertainty_thresholds_are_settings(mnist):
+    strict = create_app({"TESTING": True, "UNCERTAIN_MIN_CONFIDENCE": 1.1}).test_client()
+    answer = strict.post("/api/predict", json={"pixels": mnist.test.images[0].tolist()}).get_json()
+    assert answer["uncertain"] is True
+
+
+# --- /api/model, /api/examples ------------------------------------------------------
+
+
+def test_model_has_every_weight_and_the_card(client, network, card):
+    response = client.get("/api/model")
+    assert response.status_code == 200
+    doc = response.get_json()
+    assert doc["architecture"]["sizes"] == [784, 16, 16, 10]
+    assert doc["architecture"]["parameters"] == 13_002
+    assert doc["architecture"]["activation"] == "sigmoid"
+    assert doc["card"] == card and doc["sha256"] == card["sha256"]
+    for layer, w, b in zip(doc["layers"], network.weights, network.biases):
+        np.testing.assert_allclose(layer["weights"], w, atol=1e-6)
+        np.testing.assert_allclose(layer["biases"], b, atol=1e-6)
+
+
+def test_model_is_cacheable(client):
+    first = client.get("/api/model")
+    etag = first.headers["ETag"]
+    assert etag and "max-age" in first.headers["Cache-Control"]
+    again = client.get("/api/model", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert client.get("/api/model", headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_examples_are_real_mnist_test_digits(client, mnist):
+    for digit in (0, 4, 9):
+        response = client.get(f"/api/examples?digit={digit}&n=3")
+        assert response.status_code == 200
+        examples = response.get_json()["examples"]
+        assert len(examples) == 3
+        for ex in examples:
+            assert ex["label"] == digit == mnist.test.labels[ex["index"]]
+            np.testing.assert_allclose(ex["pixels"], mnist.test.images[ex["index"]], atol=3e-3)
+    default = client.get("/api/examples").get_json()["examples"]
+    assert len(default) == 1
+
+
+def test_examples_unavailable_is_503(tmp_path):
+    app = create_app({"TESTING": True, "EXAMPLES_PATH": str(tmp_path / "none.npz")})
+    response = app.test_client().get("/api/examples")
+    assert response.status_code == 503
+    assert response.get_json()["type"] == "/docs#problem-examples-unavailable"
+
+
+# --- pages, docs, headers ------------------------------------------------------------
+
+
+def test_pages_and_docs(client, app):
+    page = client.get("/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    docs = client.get("/docs").get_data(as_text=True)
+    assert "curl" in docs and "/openapi.json" in docs
+    from server.errors import PROBLEMS
+    for code in PROBLEMS:  # every problem type links to its explanation
+        assert f'id="problem-{code}"' in docs
+
+
+@pytest.mark.parametrize("path", ["/", "/docs", "/api/model", "/openapi.json", "/v2/health/ready",
+                                  "/api/nothing", "/static/css/docs.css"])
+def test_security_headers_everywhere(client, path):
+    headers = client.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert "Server" not in headers or "/" not in headers["Server"]
+
+
+# --- not ready: bad weights never serve ----------------------------------------------
+
+
+def broken_weights(tmp_path, kind):
+    from tests.conftest import CARD, WEIGHTS
+    weights = tmp_path / "w.npz"
+    card = json.loads(CARD.read_text())
+    raw = WEIGHTS.read_bytes()
+    if kind == "missing":
+        pass
+    elif kind == "truncated":
+        weights.write_bytes(raw[: len(raw) // 2])
+    elif kind == "wrong shape":
+        with np.load(WEIGHTS) as npz:
+            arrays = dict(npz)
+        arrays["w1"] = arrays["w1"][:, :700]
+        np.savez(weights, **arrays)
+    elif kind == "sha256 mismatch":
+        with np.load(WEIGHTS) as npz:
+            arrays = dict(npz)
+        arrays["b3"] = arrays["b3"] + 1.0
+        np.savez(weights, **arrays)
+    import hashlib
+    if kind in ("truncated", "wrong shape"):
+        card["sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
+    weights.with_suffix(".json").write_text(json.dumps(card))
+    return weights
+
+
+@pytest.mark.parametrize("kind,reason", [("missing", "does not exist"),
+                                         ("truncated", "not a readable .npz"),
+                                         ("wrong shape", "w1 has shape"),
+                                         ("sha256 mismatch", "but the model card")])
+def test_bad_weights_mean_not_ready(tmp_path, caplog, kind, reason):
+    with caplog.at_level("ERROR"):
+        app = create_app({"TESTING": True, "WEIGHTS_PATH": str(broken_weights(tmp_path, kind))})
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and reason in errors[0].getMessage()
+    client = app.test_client()
+    assert client.get("/v2/health/live").status_code == 200
+    ready = client.get("/v2/health/ready")
+    assert ready.status_code == 503 and reason in ready.get_json()["reason"]
+    predict = client.post("/api/predict", json={"pixels": DIGIT.ravel().tolist()})
+    assert predict.status_code == 503
+    assert predict.get_json()["type"] == "/docs#problem-not-ready"
+    assert client.get("/api/model").status_code == 503
+    name = "mnist-784-16-16-10"
+    assert client.get(f"/v2/models/{name}/ready").status_code == 503
+    infer = client.post(f"/v2/models/{name}/infer", json={"inputs": []})
+    assert infer.status_code == 503 and "error" in infer.get_json()
+
+
+def test_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MAX_BATCH", "3")
+    monkeypatch.setenv("UNCERTAIN_MAX_RATIO", "0.25")
+    app = create_app({"TESTING": True})
+    assert app.config["MAX_BATCH"] == 3 and app.config["UNCERTAIN_MAX_RATIO"] == 0.25
+    monkeypatch.setenv("MAX_BATCH", "many")
+    with pytest.raises(ValueError, match="MAX_BATCH"):
+        create_app({"TESTING": True})
