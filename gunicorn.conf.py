@@ -32,6 +32,9 @@ graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "5"))
 keepalive = int(os.environ.get("KEEPALIVE", "5"))
 # Heartbeat files in RAM, not on a possibly slow or read-only disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn's control socket lives under $HOME, which is read-only (or absent) in the
+# container; we manage the server with signals, so do without it.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
