@@ -1,0 +1,60 @@
+/**
+ * The verdict in words: the live status line ("Looks like a 7 (97%)"), a detail line
+ * with the numbers behind it, and — for an MNIST example — whether the network was right.
+ *
+ * Handed the server's answer; the uncertainty rule is the server's (`uncertain`,
+ * `runner_up`), never re-derived here.
+ */
+
+/** Sigmoid outputs never reach 1: "100%" would claim a certainty the network cannot have. */
+const percent = (x) => `${Math.min(Math.round(x * 100), 99)}%`;
+
+/** The sentence announced to screen readers and shown as the headline. */
+export function verdictText(answer) {
+  if (answer.uncertain) return `Maybe a ${answer.digit} — or a ${answer.runner_up}`;
+  return `Looks like a ${answer.digit} (${percent(answer.confidence)})`;
+}
+
+/**
+ * @param {{status: HTMLElement, detail: HTMLElement, example: HTMLElement}} nodes
+ *   status is the role="status" region: it holds exactly the verdict or nothing.
+ */
+export function createOutputs({ status, detail, example }) {
+  function set(node, text, state = "") {
+    if (node.textContent !== text) node.textContent = text;
+    node.dataset.state = state;
+  }
+
+  return {
+    show(answer) {
+      const out = answer.output;
+      set(status, verdictText(answer), answer.uncertain ? "uncertain" : "sure");
+      set(detail, answer.uncertain
+        ? `The network is not sure: output ${answer.digit} is at ${out[answer.digit].toFixed(2)}, ` +
+          `output ${answer.runner_up} at ${out[answer.runner_up].toFixed(2)}.`
+        : `Output neuron ${answer.digit} is the brightest at ${out[answer.digit].toFixed(2)}; ` +
+          `next is ${answer.runner_up} at ${out[answer.runner_up].toFixed(2)}.`);
+    },
+    /** A speck or a dot: said quietly, it is not an error. */
+    showNothing() {
+      set(status, "Nothing to recognize yet", "nothing");
+      set(detail, "Keep drawing: a digit needs a few strokes of ink.");
+    },
+    clear() {
+      set(status, "");
+      set(detail, "Draw a digit from 0 to 9 in the box. The network answers as you draw.");
+      set(example, "");
+    },
+    /** `label` is MNIST's; `answer.digit` is the network's. */
+    showExample(ex, answer) {
+      const right = answer.digit === ex.label;
+      set(example, right
+        ? `MNIST test digit #${ex.index}, labelled ${ex.label}: the network got it right.`
+        : `MNIST test digit #${ex.index}, labelled ${ex.label}: the network got it wrong (it said ${answer.digit}).`,
+      right ? "right" : "wrong");
+    },
+    clearExample() {
+      set(example, "");
+    },
+  };
+}

@@ -1,0 +1,145 @@
+"""Fixtures for the browser tests: the real app on a free port, Debian's Chromium, pages
+that record console errors and CSP violations, and helpers that draw like a person.
+
+The app is ``create_app()`` from app.py with the shipped weights, served by gunicorn
+with the repo's gunicorn.conf.py in a subprocess — no mock server. Every page fails its
+test at teardown if it logged a console error, threw, or violated the CSP, unless the test
+said that error was expected (``page_session.allow(...)``).
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from pen import CHROMIUM, CHROMIUM_ARGS, DESKTOP, HERE, REPO
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL of the real app (``create_app()`` from app.py, shipped weights) under the
+    production server, gunicorn with the repo's gunicorn.conf.py, in its own process so
+    the browser's requests never queue behind the test process."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("server") / "gunicorn.log"
+    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4"}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+             "app:create_app()"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the app exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(base + "/api/model", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the app did not become ready in 60 s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class PageSession:
+    """A page plus what it complained about."""
+
+    page: Page
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    allowed: list[re.Pattern] = field(default_factory=list)
+
+    def allow(self, pattern: str) -> None:
+        """A console error matching `pattern` is expected in this test."""
+        self.allowed.append(re.compile(pattern))
+
+    def csp_violations(self) -> list[dict]:
+        return self.page.evaluate("window.__cspViolations || []")
+
+    def problems(self) -> list[str]:
+        errors = [e for e in self.console_errors if not any(p.search(e) for p in self.allowed)]
+        violations = [f"CSP: {v}" for v in self.csp_violations()] if not self.page.is_closed() else []
+        return errors + [f"page error: {e}" for e in self.page_errors] + violations
+
+
+def open_page(browser: Browser, base_url: str, **context_options) -> PageSession:
+    options = {"viewport": DESKTOP, **context_options}
+    context = browser.new_context(**options)
+    context.add_init_script(path=str(HERE / "csp_listener.js"))
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    session = PageSession(page)
+    page.on("console", lambda m: m.type == "error" and session.console_errors.append(m.text))
+    page.on("pageerror", lambda e: session.page_errors.append(str(e)))
+    page.goto(base_url + "/")
+    try:
+        page.wait_for_selector("body[data-model=ready]", state="attached")
+    except Exception:
+        state = page.evaluate("""() => ({dataset: {...document.body.dataset}, alert: document.querySelector('#alert')?.textContent,
+            resources: performance.getEntriesByType('resource').map(e => e.name.split('/').pop() + ' ' + Math.round(e.duration))})""")
+        raise AssertionError(f"the page did not get ready: {state}; errors {session.problems()}")
+    return session
+
+
+@pytest.fixture
+def open_session(browser, live_server):
+    """Factory: open_session(viewport=..., has_touch=...) → a loaded PageSession."""
+    sessions = []
+
+    def factory(**context_options) -> PageSession:
+        s = open_page(browser, live_server, **context_options)
+        sessions.append(s)
+        return s
+
+    yield factory
+    problems = []
+    for s in sessions:
+        problems += s.problems()
+        s.page.context.close()
+    assert not problems, "the page logged errors or violated the CSP:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def session(open_session) -> PageSession:
+    """A desktop page (1280×800), loaded, model drawn."""
+    return open_session()
+
+
+@pytest.fixture
+def page(session) -> Page:
+    return session.page
