@@ -5,27 +5,30 @@ and placed in a 28×28 field with their centre of mass at the centre. A person's
 can be anywhere on the canvas, any size, with any pen; we undo all of that the same way:
 
 1. **Ink.** A PNG becomes an ink image (0 = background, 1 = full ink) whatever its
-   colours: the alpha channel if the background is transparent, otherwise the distance
-   from the background colour (the median of the image's border), normalized by the ink's
-   contrast. Strokes are rendered with a round pen whose width is chosen in the 28-grid.
+   colours: the alpha channel if the background is transparent, otherwise the contrast
+   with the background colour (the median of the image's border), divided by the ink's
+   own contrast. Strokes are rendered with a round pen whose width is chosen in the
+   28-grid (:data:`MNIST_STROKE_WIDTH`, MNIST's median).
 2. **Crop** to the ink and bring it to a *working resolution* of 4–8 pixels per 28-grid
    pixel (Pillow's box ``reduce`` for big drawings, bilinear for small ones), so the cost
-   does not depend on the canvas size.
-3. **Stroke width.** MNIST strokes are about :data:`MNIST_STROKE_WIDTH` grid pixels wide.
-   We estimate the drawing's width (``2·area / perimeter``) and thicken or thin it at the
-   working resolution (Gaussian blur, then a threshold chosen so a straight stroke gets
-   exactly the target width) so that a hairline pen and a marker give the same digit.
+   hardly depends on the canvas size.
+3. **Stroke width** (images). We measure the drawing's width (``2·area / perimeter``, as
+   it would be once fitted) and bring it into :data:`WIDTH_BAND`, MNIST's own common
+   range: within a pixel by blending with a one-pixel grey dilation or erosion, beyond
+   that by a Gaussian blur and a threshold chosen so a straight stroke gets exactly the
+   new width. Thinning never erases a stroke that was already thin. Widths inside the
+   band are kept: the network learned that variety (bench/canvas_robustness.py).
 4. **Fit and centre.** The longer side of the ink box becomes 20 grid pixels; the image is
    area-averaged onto the 28×28 grid with a sub-pixel offset that puts the centre of mass
    at :data:`TARGET_CENTER` — measured on MNIST's training set, (14.0, 14.0) in index
-   coordinates, not the geometric 13.5.
+   coordinates, not the geometric 13.5 — unless that would push the box off the grid.
 
 Pixel conventions. *Index coordinates*: pixel (row r, column c) is the point (x=c, y=r);
 that is what ``center_of_mass`` and :data:`TARGET_CENTER` use. *Continuous coordinates*
 (internal, and ``bbox`` of images): pixel c covers [c, c + 1), so its centre is c + 0.5.
 
 Every failure is a :class:`PreprocessError` subclass whose message says what to fix;
-nothing else escapes (the fuzz tests hold us to it). Pure numpy + Pillow.
+nothing else escapes (tests/test_preprocess_fuzz.py holds us to it). numpy + Pillow only.
 """
 from __future__ import annotations
 
@@ -34,7 +37,6 @@ import binascii
 import io
 import math
 import struct
-import warnings
 import zlib
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -47,7 +49,7 @@ GRID = 28                       # output side, pixels
 BOX = 20                        # the longer side of the ink box, grid pixels
 TARGET_CENTER = (14.0, 14.0)    # centre of mass, index coordinates (x, y); MNIST train mean (14.008, 13.996)
 MNIST_STROKE_WIDTH = 2.47       # median 2·area/perimeter of MNIST training digits, grid pixels
-STROKE_WIDTH_RANGE = (1.76, 3.45)  # its 10th and 90th percentiles, for reference
+WIDTH_BAND = (2.15, 3.45)       # its 30th and 90th percentiles: widths outside are brought to the nearer end
 
 # --- limits on untrusted input ---
 MAX_SIDE = 2048                 # pixels, either side of a PNG
@@ -65,11 +67,13 @@ INK_FLOOR = 0.1                 # ink below 10% of the ink's contrast is backgro
 SPECK_FRACTION = 0.02           # the ink box's longer side must reach 2% of the surface's longer side ...
 SPECK_MIN_PX = 3.0              # ... and 3 source pixels (images and pixels)
 SPECK_MIN_MASS = 0.5            # total ink, in units of (speck limit)², e.g. 15.7 px² on a 280² canvas
+MIN_STROKE_EXTENT = 1e-6        # surface units: below this, strokes are one point whatever the surface
 
 # --- how we work ---
 WORK_PER_GRID = 4               # working pixels per grid pixel, at least (images)
 PEN_PX = 12                     # working pixels across the pen (strokes): 12 / 2.47 ≈ 4.9 per grid pixel
-WIDTH_TOLERANCE = 0.05          # leave a stroke width alone if within 5% of the target
+WIDTH_TOLERANCE = 0.05          # leave a stroke width alone if within 5% of the band
+_SQUARE_REACH = 4 / math.pi * math.log(1 + math.sqrt(2))  # mean of 1/max(|cos θ|, |sin θ|) ≈ 1.12
 _SHARP_TURN_COS = math.cos(math.radians(25))  # round joins drawn where a stroke turns more than this
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -146,15 +150,14 @@ def stroke_width(image: np.ndarray) -> float:
     (the mean of |cos θ| + |sin θ| over directions is 4/π). Works from sub-pixel widths
     up, and on MNIST gives the same figure at 28×28 as on the digits drawn 8× larger.
     """
-    image = np.asarray(image, dtype=np.float64)
-    peak = image.max() if image.size else 0.0
-    if peak <= 0:
+    image = np.asarray(image)
+    peak = float(image.max()) if image.size else 0.0
+    if not peak > 0:
         return 0.0
     inked = image > 0.3 * peak
-    crossings = (np.count_nonzero(inked[1:, :] != inked[:-1, :]) + np.count_nonzero(inked[:, 1:] != inked[:, :-1])
-                 + np.count_nonzero(inked[0, :]) + np.count_nonzero(inked[-1, :])
-                 + np.count_nonzero(inked[:, 0]) + np.count_nonzero(inked[:, -1]))
-    return float(2.0 * image.sum() / (math.pi / 4.0 * crossings))
+    crossings = (np.count_nonzero(inked[1:] != inked[:-1]) + np.count_nonzero(inked[:, 1:] != inked[:, :-1])
+                 + np.count_nonzero(inked[[0, -1]]) + np.count_nonzero(inked[:, [0, -1]]))
+    return float(2.0 * image.sum(dtype=np.float64) / (math.pi / 4.0 * crossings))
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -168,8 +171,9 @@ def from_png(data: bytes | str) -> Preprocessed:
     """
     png = _png_bytes(data)
     image = _decode_png(png)
-    ink, polarity = _ink_image(image)
-    return _from_ink_image(ink, polarity)
+    channel, background, sign, polarity = _ink_channel(image)
+    ink, origin = _ink_crop(channel, background, sign)
+    return _from_ink(ink, origin, image.size, polarity)
 
 
 def from_strokes(strokes: Any, width: Any = None, height: Any = None) -> Preprocessed:
@@ -188,8 +192,8 @@ def from_strokes(strokes: Any, width: Any = None, height: Any = None) -> Preproc
             surface[axis] = float(max(high[axis], 0.0) - min(low[axis], 0.0))
     extent = high - low
     longer = float(extent.max())
-    limit = SPECK_FRACTION * max(surface)
-    if not longer > 0 or longer < limit:
+    limit = max(SPECK_FRACTION * max(surface), MIN_STROKE_EXTENT)
+    if not longer >= limit:
         raise EmptyDrawing(
             f"Nothing to recognize: the strokes span only {longer:.3g} × {extent.min():.3g} units, a speck "
             f"on a {surface[0]:.4g} × {surface[1]:.4g} surface (a digit must reach {limit:.3g}). Draw a digit.")
@@ -197,18 +201,19 @@ def from_strokes(strokes: Any, width: Any = None, height: Any = None) -> Preproc
     pen = MNIST_STROKE_WIDTH
     scale = (BOX - pen) / longer          # grid pixels per surface unit: the ink box is 20 with the pen
     k = pen / PEN_PX                      # grid pixels per working pixel
-    per_unit = scale / k                  # working pixels per surface unit
+    per_longer = (BOX - pen) / k          # working pixels across the longer side of the strokes' box
     margin = PEN_PX // 2 + 2
-    size = np.ceil(extent * per_unit).astype(int) + 2 * margin
+    shape = extent / longer               # in units of the longer side (so any surface scale works)
+    size = np.ceil(shape * per_longer).astype(int) + 2 * margin
     canvas = Image.new("L", (int(size[0]), int(size[1])), 0)
     draw = ImageDraw.Draw(canvas)
     radius = PEN_PX // 2
     for path in paths:
-        xy = (path - low) * per_unit + margin
+        xy = (path - low) / longer * per_longer + margin
         _draw_polyline(draw, xy, radius)
     work = np.asarray(canvas, dtype=np.float32) * np.float32(1 / 255)
     r = PEN_PX / 2
-    box = (margin - r, margin - r, margin + extent[0] * per_unit + r, margin + extent[1] * per_unit + r)
+    box = (margin - r, margin - r, margin + shape[0] * per_longer + r, margin + shape[1] * per_longer + r)
     pixels, _, placed = _place(work, box)
     info = {
         "source": "strokes",
@@ -333,14 +338,15 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, TypeError, IndexError, KeyEr
 
 def _decode_png(png: bytes) -> Image.Image:
     width, height = _check_header(png)
+    # _check_header already refused more than MAX_PIXELS, far below Pillow's own bomb
+    # threshold, so Pillow's warning cannot fire; its error is still caught as a last fence.
+    # (No warnings.catch_warnings here: it rewrites process-wide state, unsafe in threads.)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(png), formats=["PNG"])
-            if image.size != (width, height):
-                raise CorruptImage("The PNG's size does not match its header.")
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        image = Image.open(io.BytesIO(png), formats=["PNG"])
+        if image.size != (width, height):
+            raise CorruptImage("The PNG's size does not match its header.")
+        image.load()
+    except Image.DecompressionBombError:
         raise ImageTooLarge(f"The PNG's {width}×{height} pixels are too many to decode safely.") from None
     except PreprocessError:
         raise
@@ -351,32 +357,41 @@ def _decode_png(png: bytes) -> Image.Image:
 
 # --- PNG: which pixels are ink -------------------------------------------------------------
 
-def _ink_image(image: Image.Image) -> tuple[Image.Image, str]:
-    """An 8-bit ink image (0 = background, 255 = full ink) and the polarity we found.
+def _ink_channel(image: Image.Image) -> tuple[Image.Image, float, int, str]:
+    """The 8-bit channel that carries the drawing, its background level, the sign of ink
+    (+1: ink is higher than the background) and the polarity's name.
 
-    Alpha decides when it carries the drawing (it varies and the border is transparent);
-    otherwise luminance does, with the background taken as the median of the border.
+    Alpha carries the drawing when it varies and the border is transparent; otherwise
+    luminance does, with the background taken as the median of the border and the ink as
+    whichever side of it (darker or lighter) holds more contrast.
     """
     try:
         luminance, alpha = _channels(image)
+        if alpha is not None:
+            low, high = alpha.getextrema()
+            if high - low >= MIN_CONTRAST * 255:
+                border = _border_median(alpha)
+                if border < 128:
+                    return alpha, border, +1, "alpha"
+                # An opaque canvas with transparent marks (ink erased out of it): the marks are
+                # the drawing, so show them against the colour that contrasts most with the canvas.
+                lum = np.asarray(luminance(), dtype=np.float32)
+                behind = 0.0 if _border_median(luminance()) >= 128 else 255.0
+                weight = np.asarray(alpha, dtype=np.float32) / 255
+                flat = lum * weight + behind * (1 - weight)
+                lum_image = Image.fromarray(np.clip(flat + 0.5, 0, 255).astype(np.uint8))
+            elif high < MIN_CONTRAST * 255:
+                raise EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
+            else:
+                lum_image = luminance()
+        else:
+            lum_image = luminance()
+    except PreprocessError:
+        raise
     except _DECODE_ERRORS as exc:
         raise CorruptImage(f"The PNG's pixels cannot be converted ({_short(exc)}).") from None
-    if alpha is not None:
-        low, high = alpha.getextrema()
-        if high - low >= MIN_CONTRAST * 255:
-            border = _border_median(alpha)
-            if border < 128:
-                return _normalized_ink(alpha, border, +1), "alpha"
-            # Opaque border with transparent holes: the holes show the page behind, which we
-            # take to be the background colour.
-            a = np.asarray(alpha, dtype=np.float32) / 255
-            lum = np.asarray(luminance, dtype=np.float32)
-            flat = lum * a + _border_median(luminance) * (1 - a)
-            luminance = Image.fromarray(np.clip(flat + 0.5, 0, 255).astype(np.uint8))
-        elif high < MIN_CONTRAST * 255:
-            raise EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
-    background = _border_median(luminance)
-    histogram = np.asarray(luminance.histogram(), dtype=np.float64)
+    background = _border_median(lum_image)
+    histogram = np.asarray(lum_image.histogram(), dtype=np.float64)
     levels = np.arange(256)
     contrast = np.abs(levels - background)
     strong = contrast >= MIN_CONTRAST * 255
@@ -385,12 +400,13 @@ def _ink_image(image: Image.Image) -> tuple[Image.Image, str]:
     if dark == 0 and light == 0:
         raise EmptyDrawing("Nothing to recognize: the image is a single flat colour. Draw a digit.")
     if dark >= light:
-        return _normalized_ink(luminance, background, -1), "dark-on-light"
-    return _normalized_ink(luminance, background, +1), "light-on-dark"
+        return lum_image, background, -1, "dark-on-light"
+    return lum_image, background, +1, "light-on-dark"
 
 
-def _channels(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
-    """8-bit luminance and (if the PNG has transparency) alpha, for every PNG mode."""
+def _channels(image: Image.Image):
+    """(luminance, alpha): a function giving the 8-bit luminance image (only computed if
+    needed), and the alpha channel if the PNG has transparency."""
     mode = image.mode
     if mode.startswith("I") or mode == "F":  # 16-bit grey
         values = np.asarray(image).astype(np.float64)
@@ -399,12 +415,12 @@ def _channels(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
         if isinstance(transparent, int):
             alpha = Image.fromarray(np.where(values == transparent, 0, 255).astype(np.uint8))
         scale = 255.0 / 65535.0 if values.max() > 255 or image.info.get("bits", 16) > 8 else 1.0
-        luminance = Image.fromarray(np.clip(values * scale + 0.5, 0, 255).astype(np.uint8))
-        return luminance, alpha
+        grey = Image.fromarray(np.clip(values * scale + 0.5, 0, 255).astype(np.uint8))
+        return (lambda: grey), alpha
     if mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        return rgba.convert("L"), rgba.getchannel("A")
-    return image.convert("L"), None
+        rgba = image if mode == "RGBA" else image.convert("RGBA")
+        return (lambda: rgba.convert("L")), rgba.getchannel("A")
+    return (lambda: image if mode == "L" else image.convert("L")), None
 
 
 def _border_median(channel: Image.Image) -> float:
@@ -414,58 +430,68 @@ def _border_median(channel: Image.Image) -> float:
     return float(np.median(ring))
 
 
-def _normalized_ink(channel: Image.Image, background: float, sign: int) -> Image.Image:
-    """Map levels to ink 0..255 through a lookup table (in C): contrast from the background,
-    divided by the ink's own contrast (a robust maximum), with faint noise set to 0."""
-    histogram = np.asarray(channel.histogram(), dtype=np.float64)
-    levels = np.arange(256, dtype=np.float64)
-    contrast = sign * (levels - background)
-    inked = contrast >= MIN_CONTRAST * 255
-    counts = histogram * inked
-    total = counts.sum()
-    if total == 0:
+def _ink_crop(channel: Image.Image, background: float, sign: int) -> tuple[Image.Image, tuple[int, int]]:
+    """The ink (0 = background, 255 = full ink) cropped to where it stands out, and the
+    crop's top-left corner.
+
+    Ink is the contrast with the background divided by the ink's own full contrast: for
+    alpha, the most opaque pixel; for luminance, a robust maximum (the 98th percentile
+    among inked pixels, so a few stray extreme pixels in a scan do not make the drawing
+    look faint). A pixel is ink only if it differs from the background by MIN_CONTRAST of
+    full scale and INK_FLOOR of the ink's contrast.
+    """
+    threshold = MIN_CONTRAST * 255
+    contrast = sign * (np.arange(256, dtype=np.float64) - background)
+    if sign > 0 and background < 1:  # the usual transparent canvas: any alpha at all marks the region
+        box = channel.getbbox()
+    else:
+        box = channel.point(np.where(contrast >= threshold, 255, 0).tolist()).getbbox()
+    if box is None:
         raise EmptyDrawing("Nothing to recognize: nothing on the image stands out from the background. Draw a digit.")
-    # The ink's full strength: the 98th percentile of contrast among inked pixels, so a
-    # few stray extreme pixels do not make the whole drawing look faint.
-    order = np.argsort(contrast)
-    cumulative = np.cumsum(counts[order])
-    full = contrast[order][np.searchsorted(cumulative, 0.98 * total)]
-    ink = np.clip(contrast / full, 0.0, 1.0)
-    ink[ink < INK_FLOOR] = 0.0
-    lut = np.round(ink * 255).astype(np.uint8)
-    return channel.point(lut.tolist())
+    crop = channel.crop(box)
+    if sign > 0 and background < 1:
+        full = float(crop.getextrema()[1]) - background
+    else:
+        counts = np.asarray(crop.histogram(), dtype=np.float64) * (contrast >= threshold)
+        order = np.argsort(contrast)
+        cumulative = np.cumsum(counts[order])
+        full = contrast[order][np.searchsorted(cumulative, 0.98 * cumulative[-1])]
+    inked = contrast >= max(threshold, INK_FLOOR * full)
+    lut = np.where(inked, np.round(np.clip(contrast / full, 0.0, 1.0) * 255), 0).astype(np.uint8)
+    # numpy's take rather than Image.point, which rounds its table in Python on every call
+    return Image.fromarray(np.take(lut, np.asarray(crop))), (box[0], box[1])
 
 
 # --- the shared core: crop, working resolution, stroke width, fit, centre -------------------
 
-def _from_ink_image(ink: Image.Image, polarity: str) -> Preprocessed:
-    width, height = ink.size
-    bbox = ink.getbbox()
+def _from_ink(ink: Image.Image, origin: tuple[int, int], size: tuple[int, int], polarity: str) -> Preprocessed:
+    """From the ink (a crop at ``origin`` of a ``size`` image) to the network's input."""
+    width, height = size
+    local = ink.getbbox()
     limit = max(SPECK_MIN_PX, SPECK_FRACTION * max(width, height))
-    if bbox is None:
+    if local is None:
         raise EmptyDrawing("Nothing to recognize: the image is blank. Draw a digit.")
-    x0, y0, x1, y1 = bbox
-    box_w, box_h = x1 - x0, y1 - y0
+    box_w, box_h = local[2] - local[0], local[3] - local[1]
+    x0, y0 = local[0] + origin[0], local[1] + origin[1]
     if max(box_w, box_h) < limit:
         raise EmptyDrawing(f"Nothing to recognize: the ink is a {box_w}×{box_h} pixel speck on a "
                            f"{width}×{height} image (a digit must reach {limit:.3g} pixels). Draw a digit.")
     source_per_grid = max(box_w, box_h) / BOX
-    crop = ink.crop(bbox)
     if source_per_grid >= WORK_PER_GRID:
-        # Integer box-filter reduction; pad the crop to a multiple of f so every block is whole.
+        # Integer box-filter reduction; pad the crop to a multiple of f so every block is whole
+        # (outside the ink image reads as 0, no ink).
         f = int(source_per_grid // WORK_PER_GRID)
-        padded = (-(-box_w // f) * f, -(-box_h // f) * f)
-        if padded != (box_w, box_h):
-            crop = ink.crop((x0, y0, x0 + padded[0], y0 + padded[1]))  # outside the image reads as 0
+        padded = (local[0], local[1], local[0] + -(-box_w // f) * f, local[1] + -(-box_h // f) * f)
+        crop = ink.crop(padded)
         work_image = crop.reduce(f) if f > 1 else crop
         per_source = 1.0 / f
     else:
         # Small drawings (a 28×28 upload, a tiny canvas): up-sample so that the stroke-width
         # step has room to work; bilinear keeps edges soft, as anti-aliasing would.
         per_source = WORK_PER_GRID / source_per_grid
-        size = (max(1, round(box_w * per_source)), max(1, round(box_h * per_source)))
-        work_image = crop.resize(size, Image.Resampling.BILINEAR)
-        per_source = size[0] / box_w  # the exact factor after rounding (same on both axes to 1%)
+        scaled = (max(1, round(box_w * per_source)), max(1, round(box_h * per_source)))
+        work_image = ink.crop(local).resize(scaled, Image.Resampling.BILINEAR)
+        per_source = scaled[0] / box_w  # the exact factor after rounding (same on both axes to 1%)
     work = np.asarray(work_image, dtype=np.float32) * np.float32(1 / 255)
     mass = float(work.sum()) / per_source ** 2
     if mass < SPECK_MIN_MASS * limit ** 2:
@@ -475,7 +501,7 @@ def _from_ink_image(ink: Image.Image, polarity: str) -> Preprocessed:
     info = {
         "source": "image",
         "canvas": [width, height],
-        "bbox": [x0, y0, x1, y1],
+        "bbox": [x0, y0, x0 + box_w, y0 + box_h],
         "scale": _json_number(k * per_source),
         **placed,
         "polarity": polarity,
@@ -484,22 +510,30 @@ def _from_ink_image(ink: Image.Image, polarity: str) -> Preprocessed:
 
 
 def _normalize_width(work: np.ndarray) -> np.ndarray:
-    """Thicken or thin the strokes so that, once fitted, they are MNIST_STROKE_WIDTH wide.
+    """Thicken or thin the strokes so that, once fitted, their width is inside WIDTH_BAND.
 
     ``work`` is the cropped ink at working resolution; returns a new image, with margins
     if the ink grew. Growing strokes by dr also grows the ink box by 2·dr, so dr solves
-    (w + 2dr) · 20 / (L + 2dr) = target, L the box's longer side.
+    (w + 2dr) · 20 / (L + 2dr) = goal, L the box's longer side.
     """
     box = _ink_box(work)
     longer = max(box[2] - box[0], box[3] - box[1])
-    target = MNIST_STROKE_WIDTH / BOX * longer  # the target in working pixels, before the box changes
-    if abs(stroke_width(work) / target - 1.0) <= WIDTH_TOLERANCE:
-        return work
     # Work on the shape, not its shading: soft edges (or a faint hairline) would otherwise
     # act like extra blur. Half the peak is where an anti-aliased edge lies.
     shape = (work >= 0.5 * work.max()).astype(np.float32)
     w = stroke_width(shape)
-    dr = (MNIST_STROKE_WIDTH * longer / BOX - w) / (2.0 * (1.0 - MNIST_STROKE_WIDTH / BOX))
+    current = w * BOX / longer  # grid pixels, if fitted as it is
+    low, high = WIDTH_BAND
+    goal = min(max(current, low), high)
+    if abs(current / goal - 1.0) <= WIDTH_TOLERANCE:
+        return work
+    dr = (goal * longer / BOX - w) / (2.0 * (1.0 - goal / BOX))
+    if abs(dr) <= 1.0:
+        # Within a pixel: blend with the grey dilation (or erosion) by one pixel, which moves
+        # every anti-aliased edge by |dr| (the usual case, and ten times cheaper than below).
+        grown = np.zeros((work.shape[0] + 2, work.shape[1] + 2), np.float32)
+        grown[1:-1, 1:-1] = work
+        return grown + np.float32(abs(dr) / _SQUARE_REACH) * (_one_pixel(grown, grow=dr > 0) - grown)
     new_w = w + 2.0 * dr
     sigma = max(1.0, 0.5 * abs(dr))
     margin = int(math.ceil(max(dr, 0.0) + 3.0 * sigma)) + 1
@@ -510,9 +544,49 @@ def _normalize_width(work: np.ndarray) -> np.ndarray:
     a, b = (h + w / 2.0) / sigma, (h - w / 2.0) / sigma
     level = _phi(a) - _phi(b)
     slope = abs(_pdf(a) - _pdf(b)) / sigma
-    out = np.clip((blurred - level) / slope + 0.5, 0.0, 1.0, dtype=np.float32)
+    # The ramp spans one pixel, but never reaches down to the background (B ≈ 0) nor up
+    # to the plateau, or faint ink would appear everywhere or strokes would never be solid.
+    half = min(0.5 * slope, 0.9 * level, 0.9 * (1.0 - level))
+    out = np.clip((blurred - level) / (2.0 * half) + 0.5, 0.0, 1.0, dtype=np.float32)
+    if dr < 0:
+        # Thinning by a constant erases strokes already narrower than 2|dr| (a digit drawn
+        # heavy on one side and light on the other). Whatever of the drawing is now out of
+        # reach of the remaining ink was erased, not trimmed: put it back as drawn, with
+        # the ink that joined it to the rest.
+        reach = int(math.ceil(-dr)) + 1
+        drawn = np.pad(shape, margin) > 0
+        lost = drawn & ~_dilate(out > 0.5, reach)
+        if lost.any():
+            restore = drawn & _dilate(lost, reach)
+            out = np.maximum(out, np.pad(work, margin) * restore)
     if not out.any():  # thinned away entirely: keep the original rather than guess
         return work
+    return out
+
+
+def _one_pixel(image: np.ndarray, grow: bool) -> np.ndarray:
+    """Grey dilation (grow) or erosion by a 3×3 square, separably: it moves a straight edge
+    by 1 px and a diagonal one by √2, on average over directions by _SQUARE_REACH."""
+    pick = np.maximum if grow else np.minimum
+    rows = image.copy()
+    pick(rows[1:], image[:-1], out=rows[1:])
+    pick(rows[:-1], image[1:], out=rows[:-1])
+    out = rows.copy()
+    pick(out[:, 1:], rows[:, :-1], out=out[:, 1:])
+    pick(out[:, :-1], rows[:, 1:], out=out[:, :-1])
+    return out
+
+
+def _dilate(mask: np.ndarray, reach: int) -> np.ndarray:
+    """Boolean dilation by a (2·reach + 1)² square, as shifted ORs along each axis."""
+    out = mask.copy()
+    for k in range(1, reach + 1):
+        out[k:] |= mask[:-k]
+        out[:-k] |= mask[k:]
+    rows = out.copy()
+    for k in range(1, reach + 1):
+        out[:, k:] |= rows[:, :-k]
+        out[:, :-k] |= rows[:, k:]
     return out
 
 
@@ -523,10 +597,10 @@ def _ink_box(work: np.ndarray) -> tuple[float, float, float, float]:
     how far the edge reaches into it (c = 1: the whole pixel, as for MNIST's whole-pixel
     boxes). Never narrower than the outermost pixels' centres.
     """
-    rows = np.flatnonzero(work.max(axis=1) > 0)
-    cols = np.flatnonzero(work.max(axis=0) > 0)
-    left, right = float(work[:, cols[0]].max()), float(work[:, cols[-1]].max())
-    top, bottom = float(work[rows[0], :].max()), float(work[rows[-1], :].max())
+    row_peaks, col_peaks = work.max(axis=1), work.max(axis=0)
+    rows, cols = np.flatnonzero(row_peaks), np.flatnonzero(col_peaks)
+    left, right = float(col_peaks[cols[0]]), float(col_peaks[cols[-1]])
+    top, bottom = float(row_peaks[rows[0]]), float(row_peaks[rows[-1]])
     x0, x1 = cols[0] + 1.0 - left, cols[-1] + right
     y0, y1 = rows[0] + 1.0 - top, rows[-1] + bottom
     if x1 - x0 < max(left, right):  # a faint hairline: as wide as its coverage
@@ -539,7 +613,8 @@ def _ink_box(work: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float, dict]:
-    """Fit ``box`` (the ink box of ``work``) to 20 grid pixels and centre the mass at TARGET_CENTER.
+    """Fit ``box`` (the ink box of ``work``) to 20 grid pixels and centre the mass at TARGET_CENTER
+    (as far as the box can move without leaving the 28×28 grid).
 
     The map from working coordinates to the grid is g = k·x + t; each grid pixel is the
     exact area average of the working pixels under it, so mass — and therefore the centre
@@ -555,6 +630,10 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
     ty = GRID / 2 - k * (box[1] + box[3]) / 2
     dx = TARGET_CENTER[0] + 0.5 - (k * cx + tx)
     dy = TARGET_CENTER[1] + 0.5 - (k * cy + ty)
+    # ... but never so far that the box leaves the grid (a far-off dot, a very top-heavy 7):
+    # cutting off ink is worse than a mass slightly off centre. MNIST's boxes stay inside too.
+    dx = min(max(dx, -(k * box[0] + tx)), GRID - (k * box[2] + tx))
+    dy = min(max(dy, -(k * box[1] + ty)), GRID - (k * box[3] + ty))
     grid = _area_matrix(work.shape[0], k, ty + dy) @ work @ _area_matrix(work.shape[1], k, tx + dx).T
     grid = np.clip(grid, 0.0, 1.0).astype(np.float32)
     gx, gy = center_of_mass(grid)
@@ -568,32 +647,30 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
 
 
 def _area_matrix(n: int, k: float, t: float) -> np.ndarray:
-    """(28, n) weights: grid pixel u covers working [(u − t)/k, (u + 1 − t)/k); weight = overlap·k."""
-    u = np.arange(GRID, dtype=np.float64)[:, None]
-    j = np.arange(n, dtype=np.float64)[None, :]
-    low, high = (u - t) / k, (u + 1 - t) / k
-    overlap = np.minimum(high, j + 1) - np.maximum(low, j)
-    return np.maximum(overlap, 0.0) * k
+    """(28, n) weights: grid pixel u covers working [(u − t)/k, (u + 1 − t)/k), and its
+    weight on working pixel j is k × the length of that interval inside [j, j + 1)."""
+    edges = (np.arange(GRID + 1, dtype=np.float64)[:, None] - t) / k - np.arange(n, dtype=np.float64)
+    np.clip(edges, 0.0, 1.0, out=edges)  # how much of pixel j lies left of each grid edge
+    return (edges[1:] - edges[:-1]) * k
 
 
 def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     """Separable Gaussian blur (truncated at 3σ) as shifted sums; ``image`` must already have
     a zero margin of at least 3σ, which the result keeps.
 
-    Shifted sums rather than a matrix product: small products would go to a multi-threaded
-    BLAS, which on a busy machine costs a hundred times more than the arithmetic.
+    Shifted sums rather than a matrix product: products this size go to a multi-threaded
+    BLAS, which on a busy machine costs ten times more than the arithmetic.
     """
     radius = int(math.ceil(3.0 * sigma))
-    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    taps = (taps / taps.sum()).astype(np.float32)
+    taps = np.exp(-0.5 * (np.arange(radius + 1) / sigma) ** 2)
+    taps = (taps / (2.0 * taps.sum() - taps[0])).astype(np.float32)
     out = image
-    for axis in (0, 1):
-        n = out.shape[axis]
+    for axis in (1, 0):
         src = out if axis == 1 else out.T
-        acc = np.zeros_like(src)
-        for offset, weight in zip(range(-radius, radius + 1), taps):
-            lo, hi = max(0, offset), min(n, n + offset)
-            acc[:, lo - offset:hi - offset] += weight * src[:, lo:hi]
+        acc = src * taps[0]
+        for k in range(1, radius + 1):  # the kernel is symmetric: both neighbours at once
+            acc[:, k:] += taps[k] * src[:, :-k]
+            acc[:, :-k] += taps[k] * src[:, k:]
         out = acc if axis == 1 else acc.T
     return np.ascontiguousarray(out)
 
@@ -631,7 +708,8 @@ def _validate_strokes(strokes: Any) -> list[np.ndarray]:
             path = np.array(stroke)
         except (ValueError, TypeError, OverflowError, RecursionError):
             raise BadStrokes(f"Stroke {i} must be a list of [x, y] points with two numbers each.") from None
-        if path.dtype.kind not in "iuf" or path.ndim != 2 or path.shape[1] != 2:
+        if (path.dtype.kind not in "iuf" or path.ndim != 2 or path.shape[1] != 2
+                or (not isinstance(stroke, np.ndarray) and _has_bool(stroke))):
             raise BadStrokes(f"Stroke {i} must be a list of [x, y] points with two numbers each "
                              "(no strings, booleans or nulls).")
         path = path.astype(np.float64)
@@ -643,6 +721,11 @@ def _validate_strokes(strokes: Any) -> list[np.ndarray]:
     if not paths:
         raise EmptyDrawing("Nothing to recognize: there are no strokes. Draw a digit.")
     return paths
+
+
+def _has_bool(points: Sequence) -> bool:
+    """numpy quietly turns True into 1.0 when it sits beside numbers; JSON true is no coordinate."""
+    return any(x.__class__ is bool or y.__class__ is bool for x, y in points)
 
 
 def _validate_side(value: Any, name: str) -> float | None:
@@ -686,8 +769,9 @@ def _draw_polyline(draw: ImageDraw.ImageDraw, xy: np.ndarray, radius: int) -> No
 # --- small helpers ---------------------------------------------------------------------------
 
 def _json_number(value: float) -> float | int:
+    """A plain int or float (6 significant digits) for the JSON record."""
     value = float(value)
-    return int(value) if value.is_integer() and abs(value) < 2 ** 53 else round(value, 4)
+    return int(value) if value.is_integer() and abs(value) < 2 ** 53 else float(f"{value:.6g}")
 
 
 def _short(exc: BaseException) -> str:
