@@ -12,6 +12,25 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
+# glibc gives a freed buffer back to the system only if it was mmapped, and its dynamic
+# mmap threshold soon rises past the big ones (a 2048×2048 PNG decodes to 16 MB), so each
+# thread's arena keeps its high-water mark: worker RSS grew by 55 MB over six passes of the
+# hostile catalogue. A fixed 1 MiB threshold keeps it at +10 MB (tests/test_hostile.py,
+# docs/operations.md). Set here, in the master before the app loads, so the workers
+# inherit it; MALLOC_MMAP_THRESHOLD_ in the environment wins. glibc only; elsewhere a no-op.
+def _fixed_mmap_threshold(size: int = 1 << 20) -> None:
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").mallopt(-3, size)  # -3: M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+_fixed_mmap_threshold()
+
+
 def _cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))  # honours container CPU sets
@@ -22,9 +41,15 @@ def _cpu_count() -> int:
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or _cpu_count())
 # Threads give each worker keep-alive connections and overlap socket I/O; the work
-# itself holds the GIL, so a few are enough.
-worker_class = "gthread"
+# itself holds the GIL, so a few are enough. server/worker.py is gunicorn's gthread worker
+# with each request's head read by the event loop, so slow or silent clients hold no thread.
+worker_class = "server.worker.HeadFirstWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Each worker listens on its own SO_REUSEPORT socket and the kernel spreads new connections
+# evenly over them. On one shared socket, one worker's event loop accepts nearly every
+# connection (bench/load.py measured 96% / 0% CPU between two workers), and keep-alive
+# keeps them there: half the cores idle while the other half queues.
+reuse_port = True
 # Load the weights once in the master; workers share the pages after fork.
 preload_app = True
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

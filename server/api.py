@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import HTTPException
 
 from model import preprocess
 from model.preprocess import PreprocessError, Preprocessed
@@ -37,12 +38,24 @@ def _reject_constant(name: str) -> Any:
 
 def read_body() -> bytes:
     """The raw body, never more than MAX_CONTENT_LENGTH (413 beyond, chunked bodies too)."""
-    raw = request.get_data(cache=False)  # 413 at once when Content-Length is over the limit
-    limit = request.max_content_length
-    if request.content_length is None and limit is not None and len(raw) >= limit:
-        # A chunked body stops silently at the limit; reading on raises the 413.
-        request.stream.read(1)
+    try:
+        raw = request.get_data(cache=False)  # 413 at once when Content-Length is over the limit
+        limit = request.max_content_length
+        if request.content_length is None and limit is not None and len(raw) >= limit:
+            # A chunked body stops silently at the limit; reading on raises the 413.
+            request.stream.read(1)
+    except HTTPException:
+        raise
+    except Exception:  # from the server's reader: broken chunked framing, a stalled or reset client
+        raise Problem("invalid-request", "The request body could not be read: its chunked "
+                      "encoding is broken, or it stopped arriving.") from None
     return raw
+
+
+def _names(names: list[str], most: int = 5) -> str:
+    """Field names for a message, each cut to 40 characters: never echo megabytes back."""
+    shown = [n if len(n) <= 40 else n[:37] + "..." for n in names[:most]]
+    return ", ".join(shown) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def json_body() -> Any:
@@ -75,7 +88,7 @@ def preprocess_input(item: Any, where: str = "") -> Preprocessed:
     kind = kinds[0]
     extra = sorted(set(item) - {kind} - ALLOWED_WITH[kind])
     if extra:
-        raise Problem("invalid-request", f"{where}unexpected field(s) {', '.join(extra)} "
+        raise Problem("invalid-request", f"{where}unexpected field(s) {_names(extra)} "
                       f"with \"{kind}\".")
     try:
         if kind == "image":

@@ -41,6 +41,12 @@ def handle_oip_error(exc: OipError):
     return oip_error(str(exc), exc.status)
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for an error message, cut short: never echo megabytes back."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _model(name: str, version: str | None = None) -> State:
     s = state()
     if name != s.name or (version is not None and version != MODEL_VERSION):
@@ -122,13 +128,13 @@ def _input_tensor(request_json: dict[str, Any], binary: bytes) -> np.ndarray:
         raise OipError(f"expected \"inputs\" with exactly one tensor, {INPUT_NAME!r}")
     tensor = inputs[0]
     if tensor.get("name") != INPUT_NAME:
-        raise OipError(f"unknown input {tensor.get('name')!r}; the input is {INPUT_NAME!r}")
+        raise OipError(f"unknown input {_short(tensor.get('name'))}; the input is {INPUT_NAME!r}")
     if tensor.get("datatype") != "FP32":
-        raise OipError(f"input datatype must be FP32, got {tensor.get('datatype')!r}")
+        raise OipError(f"input datatype must be FP32, got {_short(tensor.get('datatype'))}")
     shape = tensor.get("shape")
     if (not isinstance(shape, list) or len(shape) != 2
             or not all(type(d) is int for d in shape) or shape[1] != 784 or shape[0] < 1):
-        raise OipError(f"input shape must be [N, 784] with N ≥ 1, got {shape!r}")
+        raise OipError(f"input shape must be [N, 784] with N ≥ 1, got {_short(shape)}")
     limit = int(current_app.config["MAX_BATCH"])
     if shape[0] > limit:
         raise OipError(f"at most {limit} inputs per request, got N = {shape[0]}", 413)
@@ -180,7 +186,7 @@ def _requested_outputs(request_json: dict[str, Any]) -> list[tuple[str, bool]]:
     for output in requested:
         name = output.get("name")
         if name not in OUTPUTS:
-            raise OipError(f"unknown output {name!r}; outputs are {', '.join(OUTPUTS)}")
+            raise OipError(f"unknown output {_short(name)}; outputs are {', '.join(OUTPUTS)}")
         params = output.get("parameters") or {}
         binary = params.get("binary_data", binary_default) if isinstance(params, dict) else False
         chosen.append((name, binary is True))

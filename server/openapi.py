@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Mapping
 
+from model.preprocess import MAX_COORDINATE, MAX_POINTS, MAX_STROKES
 from server.errors import PROBLEMS
 
 PNG_DATA_URL = "^data:image/png;base64,"
@@ -66,14 +67,15 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         "StrokesInput": {
             "type": "object", "additionalProperties": False, "required": ["strokes"],
             "properties": {
-                "strokes": {"type": "array", "minItems": 1, "description":
+                "strokes": {"type": "array", "minItems": 1, "maxItems": MAX_STROKES, "description":
                             "Pen strokes, each a polyline of [x, y] points in drawing-surface "
-                            "coordinates; the pen width is chosen by the server.",
-                            "items": {"type": "array", "minItems": 1,
-                                      "items": _numbers(2)}},
-                "width": {"type": "number", "exclusiveMinimum": 0,
+                            "coordinates; the pen width is chosen by the server. At most "
+                            f"{MAX_STROKES} strokes and {MAX_POINTS:,} points in all.",
+                            "items": {"type": "array", "minItems": 1, "maxItems": MAX_POINTS,
+                                      "items": _numbers(2, -MAX_COORDINATE, MAX_COORDINATE)}},
+                "width": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_COORDINATE,
                           "description": "Width of the drawing surface (optional)."},
-                "height": {"type": "number", "exclusiveMinimum": 0,
+                "height": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_COORDINATE,
                            "description": "Height of the drawing surface (optional)."},
             },
         },
@@ -326,10 +328,10 @@ def _build(max_batch: int, max_body: int) -> dict[str, Any]:
                 "tags": ["Digits"], "summary": "Real MNIST test digits",
                 "operationId": "examples",
                 "parameters": [
-                    {"name": "digit", "in": "query", "required": False,
+                    {"name": "digit", "in": "query", "required": False, "allowEmptyValue": True,
                      "schema": {"type": "integer", "minimum": 0, "maximum": 9},
                      "description": "Only examples of this digit (default: any)."},
-                    {"name": "n", "in": "query", "required": False,
+                    {"name": "n", "in": "query", "required": False, "allowEmptyValue": True,
                      "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 1},
                      "description": "How many examples."}],
                 "responses": {"200": _json(_ref("Examples"), "Examples with their true labels."),

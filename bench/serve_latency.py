@@ -1,0 +1,243 @@
+"""What a prediction costs over HTTP, next to the framework's floor.
+
+    .venv/bin/python bench/serve_latency.py [--requests 1000] [--seconds 6] [--clients 8]
+        [--input png|strokes|pixels] [--env WEB_CONCURRENCY=2 ...] [--profile]
+
+Starts the production server (``gunicorn -c gunicorn.conf.py "app:create_app()"`` on a
+loopback port, via tests/live_server.py) and, from this separate client process, sends
+
+- ``POST /api/predict`` with a 280×280 RGBA canvas PNG (MNIST test digits drawn the way
+  tests/drawing.py draws them, as Chromium's ``toDataURL()`` would send them), and
+- ``GET /v2/health/live`` on the same server: the floor, what any request costs
+  (HTTP parsing, Flask routing, a tiny JSON answer);
+
+first sequentially on one keep-alive connection (``--requests`` of each, interleaved in
+blocks of 50 so both see the same machine), then from ``--clients`` concurrent keep-alive
+connections, closed loop, ``--seconds`` per endpoint in alternating halves. Reports p50/p99
+latency, requests/s and errors, and the ratio of the p50s. GOAL: predict p50 within 2.5×
+the floor's p50, zero errors.
+
+``--profile`` also profiles the predict handler in this process (cProfile over the WSGI
+app, no HTTP) and prints where the time goes.
+
+The client is asyncio with raw HTTP/1.1 (bench/load.py's Connection). Client and server
+share the machine's cores; the figures are for that. Writes bench/results/serve_latency.json.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.load import Connection, http_get, http_post, percentile, process_cpu  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "serve_latency.json"
+GOAL_RATIO = 2.5
+
+
+def canvas_requests(host: str, count: int = 20) -> list[bytes]:
+    import base64
+
+    import numpy as np
+
+    from model import mnist
+    from tests.drawing import canvas_png
+
+    test = mnist.load().test
+    rng = np.random.default_rng(0)
+    out = []
+    for i in rng.choice(len(test.labels), size=count, replace=False):
+        png = canvas_png(test.images[i])
+        body = json.dumps({"image": "data:image/png;base64," + base64.b64encode(png).decode()}).encode()
+        out.append(http_post("/api/predict", host, body))
+    return out
+
+
+def predict_requests(kind: str, host: str) -> list[bytes]:
+    """``png``: canvas PNGs (the service issue's case); ``strokes``/``pixels``: bench/load.py's."""
+    if kind == "png":
+        return canvas_requests(host)
+    from bench.load import request_bodies
+    return [http_post("/api/predict", host, body) for body in request_bodies()[kind]]
+
+
+def good(path: str, status: int, body: bytes) -> bool:
+    if status != 200:
+        return False
+    if path == "predict":
+        return body.startswith(b'{"digit":') and body.endswith(b"}}")
+    return body == b'{"live":true}'
+
+
+async def sequential(host: str, port: int, requests: dict[str, list[bytes]], n: int) -> dict:
+    connection = Connection(host, port)
+    await connection.open()
+    times = {k: [] for k in requests}
+    errors = {k: 0 for k in requests}
+    for k, reqs in requests.items():  # warm up both routes
+        for i in range(50):
+            await connection.exchange(reqs[i % len(reqs)])
+    block = 50
+    for start in range(0, n, block):
+        for k, reqs in requests.items():
+            for i in range(start, min(n, start + block)):
+                t = time.perf_counter()
+                try:
+                    status, body = await connection.exchange(reqs[i % len(reqs)])
+                    ok = good(k, status, body)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    ok = False
+                    connection.close()
+                if ok:
+                    times[k].append(time.perf_counter() - t)
+                else:
+                    errors[k] += 1
+    connection.close()
+    return {k: {"times": times[k], "errors": errors[k], "seconds": sum(times[k])} for k in requests}
+
+
+async def concurrent(host: str, port: int, requests: dict[str, list[bytes]], clients: int,
+                     seconds: float) -> dict:
+    connections = [Connection(host, port) for _ in range(clients)]
+    for c in connections:
+        await c.open()
+    results = {k: {"times": [], "errors": 0, "seconds": 0.0} for k in requests}
+
+    async def client(c: Connection, k: str, reqs: list[bytes], until: float, offset: int) -> None:
+        i = offset
+        while time.perf_counter() < until:
+            t = time.perf_counter()
+            try:
+                status, body = await c.exchange(reqs[i % len(reqs)])
+                ok = good(k, status, body)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                ok = False
+                c.close()
+            if ok:
+                results[k]["times"].append(time.perf_counter() - t)
+            else:
+                results[k]["errors"] += 1
+            i += 1
+
+    for half in range(2):  # alternate, so both endpoints see the same machine
+        for k, reqs in requests.items():
+            started = time.perf_counter()
+            until = started + seconds / 2
+            await asyncio.gather(*(client(c, k, reqs, until, j) for j, c in enumerate(connections)))
+            results[k]["seconds"] += time.perf_counter() - started
+    for c in connections:
+        c.close()
+    return results
+
+
+def summary(result: dict) -> dict:
+    times = sorted(result["times"])
+    return {"requests": len(times), "errors": result["errors"],
+            "p50_ms": percentile(times, 50) * 1e3, "p99_ms": percentile(times, 99) * 1e3,
+            "rps": len(times) / result["seconds"] if result["seconds"] else math.nan}
+
+
+def profile_predict(n: int = 300) -> str:
+    """cProfile of the predict handler through the WSGI app, in this process."""
+    import cProfile
+    import io
+    import pstats
+
+    from werkzeug.test import EnvironBuilder
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from app import create_app
+
+    app = create_app()
+    bodies = [r.split(b"\r\n\r\n", 1)[1] for r in canvas_requests("x", 20)]
+
+    def call(i):
+        environ = EnvironBuilder(path="/api/predict", method="POST", data=bodies[i % len(bodies)],
+                                 content_type="application/json").get_environ()
+        return b"".join(app.wsgi_app(environ, lambda *a: None))
+
+    for i in range(30):
+        call(i)
+    t = time.perf_counter()
+    for i in range(n):
+        call(i)
+    per_call = (time.perf_counter() - t) / n * 1e3
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(n):
+        call(i)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
+    return f"in-process WSGI predict (canvas PNG): {per_call:.2f} ms per call\n" + out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1000, help="sequential requests per endpoint")
+    parser.add_argument("--seconds", type=float, default=6.0, help="concurrent phase, per endpoint")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--input", choices=["png", "strokes", "pixels"], default="png",
+                        help="what the predictions send (default: a 280×280 canvas PNG)")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    from tests.live_server import Gunicorn
+
+    env = dict(item.split("=", 1) for item in args.env)
+    log = ROOT / "bench" / "results" / "serve_latency-gunicorn.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    server = Gunicorn(env=env, log_path=log).start()
+    host = f"127.0.0.1:{server.port}"
+    requests = {"predict": predict_requests(args.input, host), "floor": [http_get("/v2/health/live", host)]}
+    rows = {}
+    try:
+        pids = [server.pid] + server.workers()
+        cpu0 = process_cpu(pids)
+        seq = asyncio.run(sequential("127.0.0.1", server.port, requests, args.requests))
+        conc = asyncio.run(concurrent("127.0.0.1", server.port, requests, args.clients, args.seconds))
+        cpu = process_cpu(pids) - cpu0
+        timeouts = server.worker_timeouts()
+    finally:
+        server.stop()
+    for phase, result in (("sequential", seq), (f"{args.clients} clients", conc)):
+        rows[phase] = {k: summary(v) for k, v in result.items()}
+        rows[phase]["p50_ratio"] = rows[phase]["predict"]["p50_ms"] / rows[phase]["floor"]["p50_ms"]
+    print(f"gunicorn -c gunicorn.conf.py on loopback, {len(pids) - 1} workers"
+          f"{' ' + ' '.join(args.env) if args.env else ''}; client in this process; "
+          f"{os.cpu_count()} CPUs shared; load average {os.getloadavg()[0]:.1f}")
+    print(f"{'phase':<12} {'route':<28} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    for phase, row in rows.items():
+        for k, label in (("predict", f"POST /api/predict ({args.input})"), ("floor", "GET /v2/health/live")):
+            r = row[k]
+            print(f"{phase:<12} {label:<28} {r['requests']:8d} {r['errors']:6d} {r['p50_ms']:8.2f} "
+                  f"{r['p99_ms']:8.2f} {r['rps']:8.0f}")
+        print(f"{'':<12} predict p50 / floor p50 = {row['p50_ratio']:.2f}× (GOAL <= {GOAL_RATIO}×)")
+    errors = sum(r[k]["errors"] for r in rows.values() for k in ("predict", "floor"))
+    met = all(r["p50_ratio"] <= GOAL_RATIO for r in rows.values()) and errors == 0
+    print(f"server CPU over the run: {cpu:.1f} s; worker timeouts: {timeouts}; "
+          f"GOAL {'met' if met else 'NOT met'}")
+    profile = profile_predict() if args.profile else None
+    if profile:
+        print(profile)
+    args.out.write_text(json.dumps({
+        "command": " ".join(["bench/serve_latency.py", *(argv if argv is not None else sys.argv[1:])]),
+        "input": args.input, "workers": len(pids) - 1, "env": args.env, "loadavg": os.getloadavg(), "phases": rows,
+        "errors": errors, "worker_timeouts": timeouts, "goal_met": met, "profile": profile,
+    }, indent=1))
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
