@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -35,3 +37,25 @@ def canvas_png(image28: np.ndarray, size: int = 280, height: int = 180, at=(50, 
 
 def data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_chunk(kind: bytes, data: bytes, crc: int | None = None) -> bytes:
+    """One PNG chunk; ``crc`` overrides the right checksum (to build corrupt files)."""
+    crc = zlib.crc32(kind + data) if crc is None else crc
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc & 0xFFFFFFFF)
+
+
+def png(width: int, height: int, idat: bytes, depth: int = 8, colour: int = 0,
+        extra: list[bytes] = (), ihdr_crc: int | None = None, interlace: int = 0) -> bytes:
+    """A PNG assembled by hand: its header may declare anything, whatever ``idat`` holds."""
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, interlace)
+    return (PNG_SIGNATURE + png_chunk(b"IHDR", ihdr, ihdr_crc) + b"".join(extra)
+            + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b""))
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny, well-formed PNG whose header declares width × height (a decompression bomb)."""
+    return png(width, height, zlib.compress(b"\x00" * 64))

@@ -29,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from tests.drawing import canvas_png
+from tests.drawing import PNG_SIGNATURE, canvas_png, png, png_chunk
 
 MODEL = "mnist-784-16-16-10"
 MAX_BODY = 2 * 1024 * 1024  # app.py's MAX_CONTENT_LENGTH default
@@ -82,21 +82,6 @@ def image(data: bytes, media: str = "image/png") -> bytes:
 
 # --- building images ---------------------------------------------------------------------
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def png_chunk(kind: bytes, data: bytes, crc: int | None = None) -> bytes:
-    crc = zlib.crc32(kind + data) if crc is None else crc
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc & 0xFFFFFFFF)
-
-
-def png(width: int, height: int, idat: bytes, depth: int = 8, colour: int = 0,
-        extra: list[bytes] = (), ihdr_crc: int | None = None) -> bytes:
-    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
-    return (PNG_SIGNATURE + png_chunk(b"IHDR", ihdr, ihdr_crc) + b"".join(extra)
-            + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b""))
-
-
 def zeros_png(side: int, channels: int = 4) -> bytes:
     """A real side×side image of zeros (RGBA: fully transparent): inflates to side²·channels
     bytes from a few kilobytes."""
@@ -130,7 +115,6 @@ def catalogue() -> tuple[Hostile, ...]:
     pixels = np.zeros(784)
     pixels[5 * 28 + 13: 23 * 28 + 13: 28] = 1.0
     good_pixels = pixels.tolist()
-    blank_rgba = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
     bad_idat_crc = bytearray(good_png)
     idat = bad_idat_crc.find(b"IDAT")
     length = struct.unpack(">I", bad_idat_crc[idat - 4: idat])[0]

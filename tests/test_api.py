@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import io
 import json
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -12,20 +10,9 @@ from PIL import Image
 
 from app import create_app
 from model import preprocess
-from tests.drawing import canvas_png, data_url
+from tests.drawing import canvas_png, data_url, png_declaring
 
 # --- bad requests: each with its status and problem type --------------------------
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A tiny, well-formed PNG header that declares a huge image (a decompression bomb)."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
-            + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + png_chunk(b"IEND", b""))
 
 
 def encoded(image: Image.Image, fmt: str) -> bytes:

@@ -1,6 +1,5 @@
 """The network against trusted references: finite differences, a naive loop, files."""
 import io
-import zipfile
 
 import numpy as np
 import pytest

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import struct
 import zlib
 
 import numpy as np
@@ -25,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from model import preprocess
 from model.preprocess import (BadBase64, BadPixels, BadStrokes, CorruptImage, EmptyDrawing, ImageTooLarge,
                               NotPng, PreprocessError, Preprocessed)
+from tests.drawing import png, png_declaring
 
 CANVAS = 280
 INFO_KEYS = {"source", "canvas", "bbox", "scale", "fitted_size", "shift", "center_of_mass", "stroke_width"}
@@ -450,17 +450,6 @@ def _other(fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _declared(width: int, height: int) -> bytes:
-    """A tiny PNG whose (valid, CRC-checked) header declares width × height pixels."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
-            + _chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _chunk(b"IEND", b""))
-
-
 def _adam7(image: Image.Image) -> bytes:
     """The same image as an interlaced PNG (Pillow cannot write those): re-pack its IDAT."""
     grey = np.asarray(image.convert("L"))
@@ -471,9 +460,7 @@ def _adam7(image: Image.Image) -> bytes:
         sub = grey[y0::dy, x0::dx]
         if sub.size:
             raw += b"".join(b"\x00" + row.tobytes() for row in sub)
-    header = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 1)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw))
-            + _chunk(b"IEND", b""))
+    return png(w, h, zlib.compress(raw), interlace=1)
 
 
 VALID_PNG = png_bytes(FLAVOURS[0][1])
@@ -488,9 +475,9 @@ BAD_PNG_INPUTS = [
     ("truncated PNG", VALID_PNG[: len(VALID_PNG) // 2], CorruptImage, "truncated"),
     ("PNG cut inside its header", VALID_PNG[:20], CorruptImage, "truncated"),
     ("bad CRC", VALID_PNG[:40] + bytes([VALID_PNG[40] ^ 0xFF]) + VALID_PNG[41:], CorruptImage, "damaged"),
-    ("20000×20000 declared", _declared(20000, 20000), ImageTooLarge, "20000×20000"),
-    ("2049×1 declared", _declared(2049, 1), ImageTooLarge, "2048"),
-    ("0×10 declared", _declared(0, 10), CorruptImage, "empty"),
+    ("20000×20000 declared", png_declaring(20000, 20000), ImageTooLarge, "20000×20000"),
+    ("2049×1 declared", png_declaring(2049, 1), ImageTooLarge, "2048"),
+    ("0×10 declared", png_declaring(0, 10), CorruptImage, "empty"),
     ("data URL with bad base64", "data:image/png;base64,iVBORw0KGgo*!", BadBase64, "base64"),
     ("data URL with spaces in the base64", "data:image/png;base64," + base64.b64encode(VALID_PNG).decode()[:40] + " AAAA",
      BadBase64, "base64"),
