@@ -4,7 +4,7 @@ FROM ${PYTHON_IMAGE}
 # Draw a Digit: the Flask app under gunicorn, non-root, weights baked in.
 #   docker build -t digits .
 #   docker run -p 8000:8000 digits
-# See docs/deploy.md for the environment variables, a reverse proxy and Kubernetes.
+# See the README's "Deploy" section for the environment variables, a reverse proxy and Kubernetes.
 
 # One BLAS thread per process: gunicorn runs one worker per core already, and
 # our matrices (16×784) are far too small to gain from threads; extra threads
