@@ -8,26 +8,14 @@ said that error was expected (``page_session.allow(...)``).
 """
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from pen import CHROMIUM, CHROMIUM_ARGS, DESKTOP, HERE, REPO
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from pen import CHROMIUM, CHROMIUM_ARGS, DESKTOP, HERE
+from tests.live_server import Gunicorn
 
 
 @pytest.fixture(scope="session")
@@ -35,36 +23,10 @@ def live_server(tmp_path_factory):
     """Base URL of the real app (``create_app()`` from app.py, shipped weights) under the
     production server, gunicorn with the repo's gunicorn.conf.py, in its own process so
     the browser's requests never queue behind the test process."""
-    port = free_port()
     log_path = tmp_path_factory.mktemp("server") / "gunicorn.log"
-    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4"}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-             "app:create_app()"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the app exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(base + "/api/model", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the app did not become ready in 60 s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with Gunicorn(env={"WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4"}, log_path=log_path) as server:
+        server.wait_answering("/api/model")
+        yield server.url
 
 
 @pytest.fixture(scope="session")
