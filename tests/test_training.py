@@ -97,6 +97,28 @@ def test_distillation_path_runs_and_learns(tmp_path, data):
     assert card["validation_accuracy"] > 0.85
 
 
+def _tiny_recipe(**changes) -> train.Recipe:
+    """10 plain steps on 320 images: enough to compare weight-averaging rules exactly."""
+    return train.Recipe(epochs=1, limit=320, train_on="train", warmup_epochs=0.0,
+                        augmentation=augment.Augmentation(probability=0.0), **changes)
+
+
+def test_swa_over_the_last_step_is_the_last_iterate(data):
+    raw, _ = train.train(_tiny_recipe(ema_decay=0.0), seed=3, quiet=True, data=data)
+    swa, _ = train.train(_tiny_recipe(ema_decay=0.0, swa_fraction=0.1), seed=3, quiet=True, data=data)
+    for a, b in zip(raw.weights + raw.biases, swa.weights + swa.biases):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_swa_averages_more_iterates_and_replaces_the_ema(data):
+    last, _ = train.train(_tiny_recipe(ema_decay=0.0, swa_fraction=0.1), seed=3, quiet=True, data=data)
+    half, _ = train.train(_tiny_recipe(ema_decay=0.0, swa_fraction=0.5), seed=3, quiet=True, data=data)
+    with_ema, _ = train.train(_tiny_recipe(ema_decay=0.9, swa_fraction=0.5), seed=3, quiet=True, data=data)
+    assert not np.allclose(last.weights[0], half.weights[0])
+    # the kept weights are the SWA mean whether or not an EMA is also tracked
+    np.testing.assert_allclose(half.weights[0], with_ema.weights[0], rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--set", "no_such_field=1"], "unknown recipe field"),
     (["--set", "epochs"], "FIELD=VALUE"),
