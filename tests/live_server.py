@@ -126,7 +126,7 @@ class Gunicorn:
     @property
     def expected_workers(self) -> int:
         raw = self.env.get("WEB_CONCURRENCY")
-        return int(raw) if raw else len(os.sched_getaffinity(0))
+        return int(raw) if raw else 2 * len(os.sched_getaffinity(0))  # gunicorn.conf.py's default
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> tuple[int, float]:
         """Send ``sig`` to the master; its exit code and how long it took to exit (s)."""
