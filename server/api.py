@@ -32,7 +32,7 @@ def ready_state() -> State:
     return s
 
 
-def _reject_constant(name: str) -> Any:
+def reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON; send finite numbers")
 
 
@@ -66,7 +66,7 @@ def json_body() -> Any:
                       f"Send the body as application/json (got {got}).")
     raw = read_body()
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=reject_constant)
     except RecursionError:
         raise Problem("malformed-json", "The JSON is nested too deeply.") from None
     except UnicodeDecodeError:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, Response, current_app, request
 
-from server.api import json_response, read_body, state
+from server.api import json_response, read_body, reject_constant, state
 from server.errors import oip_error
 from server.state import MODEL_VERSION, State
 
@@ -111,15 +111,11 @@ def _split_body() -> tuple[Any, bytes]:
             raise OipError(f"{HEADER_LENGTH} must be a byte count within the body")
         head, binary = raw[:int(header_length)], raw[int(header_length):]
     try:
-        return json.loads(head, parse_constant=_no_constants), binary
+        return json.loads(head, parse_constant=reject_constant), binary
     except RecursionError:
         raise OipError("the inference request JSON is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise OipError(f"the inference request is not valid JSON: {exc}") from None
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _input_tensor(request_json: dict[str, Any], binary: bytes) -> np.ndarray:
