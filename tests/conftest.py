@@ -1,7 +1,9 @@
 """Shared fixtures: the app (as in Flask's tutorial: app → client) and real MNIST digits."""
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -48,3 +50,29 @@ def clear_test_digits(mnist, network):
     right = np.argmax(output, axis=1) == mnist.test.labels
     clear = np.sort(output, axis=1)[:, -1] > 0.9
     return np.flatnonzero(right & clear)
+
+
+def broken_weights(directory: Path, kind: str) -> Path:
+    """A copy of the shipped weights and card in ``directory``, broken as ``kind`` says:
+    missing, truncated, wrong shape, or sha256 mismatch (with the card)."""
+    weights = directory / WEIGHTS.name
+    card = json.loads(CARD.read_text())
+    if kind == "missing":
+        pass
+    elif kind == "truncated":
+        weights.write_bytes(WEIGHTS.read_bytes()[:1000])
+        card["sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
+    elif kind == "wrong shape":
+        with np.load(WEIGHTS) as npz:
+            arrays = dict(npz)
+        arrays["w2"] = arrays["w2"][:, :15]
+        with open(weights, "wb") as f:
+            np.savez(f, **arrays)
+        card["sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
+    elif kind == "sha256 mismatch":
+        shutil.copy(WEIGHTS, weights)
+        card["sha256"] = "0" * 64
+    else:
+        raise ValueError(kind)
+    weights.with_suffix(".json").write_text(json.dumps(card))
+    return weights

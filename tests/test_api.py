@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ from PIL import Image
 
 from app import create_app
 from model import preprocess
+from tests.conftest import broken_weights
 from tests.drawing import canvas_png, data_url, png_declaring
 
 # --- bad requests: each with its status and problem type --------------------------
@@ -281,35 +281,9 @@ def test_security_headers_everywhere(client, path):
 # --- not ready: bad weights never serve ----------------------------------------------
 
 
-def broken_weights(tmp_path, kind):
-    from tests.conftest import CARD, WEIGHTS
-    weights = tmp_path / "w.npz"
-    card = json.loads(CARD.read_text())
-    raw = WEIGHTS.read_bytes()
-    if kind == "missing":
-        pass
-    elif kind == "truncated":
-        weights.write_bytes(raw[: len(raw) // 2])
-    elif kind == "wrong shape":
-        with np.load(WEIGHTS) as npz:
-            arrays = dict(npz)
-        arrays["w1"] = arrays["w1"][:, :700]
-        np.savez(weights, **arrays)
-    elif kind == "sha256 mismatch":
-        with np.load(WEIGHTS) as npz:
-            arrays = dict(npz)
-        arrays["b3"] = arrays["b3"] + 1.0
-        np.savez(weights, **arrays)
-    import hashlib
-    if kind in ("truncated", "wrong shape"):
-        card["sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
-    weights.with_suffix(".json").write_text(json.dumps(card))
-    return weights
-
-
 @pytest.mark.parametrize("kind,reason", [("missing", "does not exist"),
                                          ("truncated", "not a readable .npz"),
-                                         ("wrong shape", "w1 has shape"),
+                                         ("wrong shape", "w2 has shape"),
                                          ("sha256 mismatch", "but the model card")])
 def test_bad_weights_mean_not_ready(tmp_path, caplog, kind, reason):
     with caplog.at_level("ERROR"):

@@ -5,11 +5,9 @@ No timing assertions beyond generous bounds on "answers at all within N seconds"
 """
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import threading
@@ -19,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from tests.conftest import CARD, WEIGHTS
+from tests.conftest import broken_weights
 from tests.drawing import canvas_png, data_url
 from tests.live_server import Gunicorn, get, post_json
 
@@ -202,30 +200,6 @@ def test_a_killed_worker_is_replaced_and_health_recovers():
 
 
 # --- weights missing, truncated, wrong shape, or not matching the model card --------------------
-
-def broken_weights(directory, kind: str):
-    weights = directory / WEIGHTS.name
-    card = json.loads(CARD.read_text())
-    if kind == "missing":
-        pass
-    elif kind == "truncated":
-        weights.write_bytes(WEIGHTS.read_bytes()[:1000])
-        card["sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
-    elif kind == "wrong shape":
-        with np.load(WEIGHTS) as npz:
-            arrays = dict(npz)
-        arrays["w2"] = arrays["w2"][:, :15]
-        with open(weights, "wb") as f:
-            np.savez(f, **arrays)
-        card["sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
-    elif kind == "sha256 mismatch":
-        shutil.copy(WEIGHTS, weights)
-        card["sha256"] = "0" * 64
-    else:
-        raise ValueError(kind)
-    weights.with_suffix(".json").write_text(json.dumps(card))
-    return weights
-
 
 @pytest.mark.parametrize("kind,reason", [("missing", "does not exist"),
                                          ("truncated", "not a readable .npz"),
