@@ -330,7 +330,7 @@ def test_a_client_waiting_for_100_continue_gets_it():
 
 
 def test_the_head_first_worker_knows_when_a_request_is_complete():
-    worker = pytest.importorskip("server.worker")
+    from server import worker
     complete = worker.request_complete
     assert complete(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert not complete(b"GET / HTTP/1.1\r\nHost: x\r\n")            # head not finished
