@@ -3,8 +3,11 @@
     .venv/bin/python bench/preprocess_speed.py [--repeats 2000]
 
 Inputs, built like the page sends them:
-- a 280×280 canvas PNG as Chromium's ``canvas.toDataURL()`` makes it: RGBA, transparent
-  background, a black anti-aliased digit drawn with an 18 px round pen, 170 px tall;
+- a 280×280 canvas PNG: RGBA, transparent background, a black anti-aliased digit drawn with
+  an 18 px round pen, 170 px tall, encoded as Chromium's ``canvas.toDataURL()`` encodes
+  (every row filtered Up, zlib level 1: see tests/data/chromium-canvas/manifest.json), which
+  model/png.py decodes; and the same image encoded by Pillow (a filter chosen per row,
+  Paeth among them), which takes Pillow's decoder — the general path;
 - the same digit as one 200-point stroke list on a 280×280 surface.
 
 Reports the median and 90th percentile of each, the Pillow decode-only floor for the same
@@ -18,8 +21,10 @@ import base64
 import io
 import platform
 import statistics
+import struct
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model import preprocess  # noqa: E402
+from model.png import canvas_alpha  # noqa: E402
 
 CANVAS = 280
 PEN = 18
@@ -53,7 +59,7 @@ def digit_path(n: int = 200) -> np.ndarray:
     return np.round(np.array(points) + jitter, 1)
 
 
-def canvas_png(path: np.ndarray) -> bytes:
+def canvas_image(path: np.ndarray) -> Image.Image:
     """The path drawn like a browser canvas: round pen, anti-aliased (4× supersampled), RGBA."""
     factor = 4
     big = Image.new("L", (CANVAS * factor, CANVAS * factor), 0)
@@ -65,9 +71,26 @@ def canvas_png(path: np.ndarray) -> bytes:
         draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
     image = Image.new("RGBA", (CANVAS, CANVAS), (0, 0, 0, 0))
     image.putalpha(big.reduce(factor))
+    return image
+
+
+def pillow_png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def chromium_like_png(image: Image.Image) -> bytes:
+    """RGBA, every row filtered Up, zlib level 1: how Chromium's toDataURL() encodes."""
+    pixels = np.asarray(image.convert("RGBA")).reshape(image.height, -1)
+    up = np.diff(pixels, axis=0, prepend=np.zeros((1, pixels.shape[1]), np.uint8))  # uint8 wraps
+    rows = np.hstack([np.full((image.height, 1), 2, np.uint8), up])
+    header = struct.pack(">IIBBBBB", image.width, image.height, 8, 6, 0, 0, 0)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+            + chunk(b"IEND", b""))
 
 
 def timings(call, repeats: int) -> list[float]:
@@ -87,20 +110,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     path = digit_path()
-    png = canvas_png(path)
+    image = canvas_image(path)
+    png, general = chromium_like_png(image), pillow_png(image)
     url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     strokes = [path.tolist()]
     check = preprocess.from_png(png)
+    assert canvas_alpha(png) is not None and canvas_alpha(general) is None  # which path each takes
+    np.testing.assert_array_equal(check.pixels, preprocess.from_png(general).pixels)
 
-    def decode_only() -> None:
-        with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
-            image.load()
+    def decode_only(data: bytes):
+        def decode() -> None:
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as opened:
+                opened.load()
+        return decode
 
     cases = [
-        ("Pillow decode only (the floor)", decode_only),
+        ("Pillow decode only (the floor)", decode_only(png)),
         ("from_png(bytes)", lambda: preprocess.from_png(png)),
         ("from_png(data URL)", lambda: preprocess.from_png(url)),
         ("from_strokes(200 points)", lambda: preprocess.from_strokes(strokes, CANVAS, CANVAS)),
+        ("Pillow-encoded: decode only", decode_only(general)),
+        ("Pillow-encoded: from_png(bytes)", lambda: preprocess.from_png(general)),
     ]
     results = {}
     for name, call in cases:
@@ -110,14 +140,15 @@ def main(argv: list[str] | None = None) -> int:
     floor = results[cases[0][0]][0]
     print(f"Preprocessing speed ({args.repeats} runs each, one process; Python {platform.python_version()}, "
           f"numpy {np.__version__}, Pillow {Image.__version__})")
-    print(f"  input: {CANVAS}×{CANVAS} RGBA canvas PNG, {len(png):,} bytes ({len(url):,} as a data URL), "
-          f"pen {PEN} px; the same digit as 1 stroke of {len(path)} points")
+    print(f"  input: {CANVAS}×{CANVAS} RGBA canvas PNG, {len(png):,} bytes as Chromium encodes it "
+          f"({len(url):,} as a data URL; {len(general):,} as Pillow encodes it), pen {PEN} px; "
+          f"the same digit as 1 stroke of {len(path)} points")
     print(f"  (preprocessed: polarity {check.info['polarity']}, fitted {check.info['fitted_size']}, "
           f"stroke width {check.info['stroke_width']})")
     print(f"  {'':34}{'median':>10}{'p90':>10}{'× floor':>10}")
     for name, (median, p90) in results.items():
         print(f"  {name:34}{median * 1e3:8.3f} ms{p90 * 1e3:7.3f} ms{median / floor:9.2f}×")
-    for name in ("from_png(bytes)", "from_strokes(200 points)"):
+    for name in ("from_png(bytes)", "from_strokes(200 points)", "Pillow-encoded: from_png(bytes)"):
         median = results[name][0]
         print(f"  goal < 1 ms: {name}: {'met' if median < 1e-3 else 'NOT met'} ({median * 1e3:.3f} ms median)")
     return 0

@@ -32,8 +32,8 @@ nothing else escapes (tests/test_preprocess_fuzz.py holds us to it). numpy + Pil
 """
 from __future__ import annotations
 
-import base64
 import binascii
+import functools
 import io
 import math
 import struct
@@ -43,6 +43,8 @@ from typing import Any, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from model.png import Alpha, canvas_alpha
 
 # --- the MNIST conventions we reproduce (measured by bench/canvas_robustness.py --measure) ---
 GRID = 28                       # output side, pixels
@@ -76,6 +78,8 @@ WIDTH_TOLERANCE = 0.05          # leave a stroke width alone if within 5% of the
 _SQUARE_REACH = 4 / math.pi * math.log(1 + math.sqrt(2))  # mean of 1/max(|cos θ|, |sin θ|) ≈ 1.12
 _SHARP_TURN_COS = math.cos(math.radians(25))  # round joins drawn where a stroke turns more than this
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_INDEX = np.arange(4 * MAX_SIDE, dtype=np.float64)  # 0, 1, 2, ...: sliced, not rebuilt, on every call
+_INDEX32 = _INDEX.astype(np.float32)
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -114,6 +118,9 @@ class EmptyDrawing(PreprocessError):
     code = "empty-drawing"
 
 
+Box = tuple[float, float, float, float]  # (x0, y0, x1, y1)
+
+
 @dataclass(frozen=True)
 class Preprocessed:
     """What the network is fed and how we got it.
@@ -132,12 +139,13 @@ class Preprocessed:
 
 def center_of_mass(image: np.ndarray) -> tuple[float, float]:
     """Centre of mass ``(x, y)`` of a 2-D ink image in index coordinates (NaN if no ink)."""
-    image = np.asarray(image, dtype=np.float64)
-    mass = image.sum()
-    if mass <= 0:
+    image = np.asarray(image)
+    columns = image.sum(axis=0, dtype=np.float64)
+    mass = columns.sum()
+    if not mass > 0:
         return (math.nan, math.nan)
-    x = float(image.sum(axis=0) @ np.arange(image.shape[1]) / mass)
-    y = float(image.sum(axis=1) @ np.arange(image.shape[0]) / mass)
+    x = float(columns @ np.arange(image.shape[1]) / mass)
+    y = float(image.sum(axis=1, dtype=np.float64) @ np.arange(image.shape[0]) / mass)
     return (x, y)
 
 
@@ -154,10 +162,14 @@ def stroke_width(image: np.ndarray) -> float:
     peak = float(image.max()) if image.size else 0.0
     if not peak > 0:
         return 0.0
-    inked = image > 0.3 * peak
-    crossings = (np.count_nonzero(inked[1:] != inked[:-1]) + np.count_nonzero(inked[:, 1:] != inked[:, :-1])
-                 + np.count_nonzero(inked[[0, -1]]) + np.count_nonzero(inked[:, [0, -1]]))
-    return float(2.0 * image.sum(dtype=np.float64) / (math.pi / 4.0 * crossings))
+    return float(2.0 * image.sum(dtype=np.float64) / (math.pi / 4.0 * _crossings(image > 0.3 * peak)))
+
+
+def _crossings(inked: np.ndarray) -> int:
+    """Horizontal plus vertical edge crossings of a 2-D boolean image, its border included."""
+    padded = np.zeros((inked.shape[0] + 2, inked.shape[1] + 2), dtype=bool)
+    padded[1:-1, 1:-1] = inked
+    return int(np.count_nonzero(padded[1:] != padded[:-1]) + np.count_nonzero(padded[:, 1:] != padded[:, :-1]))
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -170,10 +182,17 @@ def from_png(data: bytes | str) -> Preprocessed:
     light on dark all work.
     """
     png = _png_bytes(data)
-    image = _decode_png(png)
-    channel, background, sign, polarity = _ink_channel(image)
-    ink, origin = _ink_crop(channel, background, sign)
-    return _from_ink(ink, origin, image.size, polarity)
+    size = _check_header(png)
+    # Browsers' canvases first: ink on a cleared canvas is all in the alpha channel, which
+    # model/png.py decodes without Pillow. Anything else goes the general way.
+    alpha = canvas_alpha(png)
+    cropped = None if alpha is None else _canvas_ink(alpha)
+    if cropped is not None:
+        ink, origin, polarity = *cropped, "alpha"
+    else:
+        channel, background, sign, polarity = _ink_channel(_decode_png(png, size))
+        ink, origin = _ink_crop(channel, background, sign)
+    return _from_ink(ink, origin, size, polarity)
 
 
 def from_strokes(strokes: Any, width: Any = None, height: Any = None) -> Preprocessed:
@@ -289,7 +308,9 @@ def _png_bytes(data: Any) -> bytes:
     if [p.strip().lower() for p in params] != ["base64"]:
         raise BadBase64("The data URL must be exactly data:image/png;base64, followed by the base64 PNG.")
     try:
-        return base64.b64decode(payload, validate=True)
+        # binascii's strict mode accepts exactly what b64decode(validate=True) does, without
+        # its regular-expression pass over the whole payload first.
+        return binascii.a2b_base64(payload, strict_mode=True)
     except (binascii.Error, ValueError):
         raise BadBase64("The image's base64 is invalid (only A–Z a–z 0–9 + / and = padding, no spaces).") from None
 
@@ -336,8 +357,9 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, TypeError, IndexError, KeyEr
                   struct.error, EOFError, zlib.error, OverflowError)
 
 
-def _decode_png(png: bytes) -> Image.Image:
-    width, height = _check_header(png)
+def _decode_png(png: bytes, size: tuple[int, int]) -> Image.Image:
+    """Pillow's decode of any PNG whose header ``_check_header`` accepted (``size``)."""
+    width, height = size
     # _check_header already refused more than MAX_PIXELS, far below Pillow's own bomb
     # threshold, so Pillow's warning cannot fire; its error is still caught as a last fence.
     # (No warnings.catch_warnings here: it rewrites process-wide state, unsafe in threads.)
@@ -357,9 +379,22 @@ def _decode_png(png: bytes) -> Image.Image:
 
 # --- PNG: which pixels are ink -------------------------------------------------------------
 
-def _ink_channel(image: Image.Image) -> tuple[Image.Image, float, int, str]:
-    """The 8-bit channel that carries the drawing, its background level, the sign of ink
-    (+1: ink is higher than the background) and the polarity's name.
+def _alpha_background(alpha: np.ndarray) -> float | None:
+    """The background level if the alpha channel carries the drawing (it varies, and the
+    border is transparent); ``None`` if the drawing must be read from the colours instead.
+    A fully transparent image is an empty drawing."""
+    low, high = int(alpha.min()), int(alpha.max())
+    if high < MIN_CONTRAST * 255:
+        raise EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
+    if high - low < MIN_CONTRAST * 255:
+        return None
+    border = _border_median(alpha)
+    return border if border < 128 else None
+
+
+def _ink_channel(image: Image.Image) -> tuple[np.ndarray, float, int, str]:
+    """The 8-bit channel (a 2-D uint8 array) that carries the drawing, its background level,
+    the sign of ink (+1: ink is higher than the background) and the polarity's name.
 
     Alpha carries the drawing when it varies and the border is transparent; otherwise
     luminance does, with the background taken as the median of the border and the ink as
@@ -368,30 +403,27 @@ def _ink_channel(image: Image.Image) -> tuple[Image.Image, float, int, str]:
     try:
         luminance, alpha = _channels(image)
         if alpha is not None:
-            low, high = alpha.getextrema()
-            if high - low >= MIN_CONTRAST * 255:
-                border = _border_median(alpha)
-                if border < 128:
-                    return alpha, border, +1, "alpha"
+            background = _alpha_background(alpha)
+            if background is not None:
+                return alpha, background, +1, "alpha"
+            if int(alpha.max()) - int(alpha.min()) >= MIN_CONTRAST * 255:
                 # An opaque canvas with transparent marks (ink erased out of it): the marks are
                 # the drawing, so show them against the colour that contrasts most with the canvas.
-                lum = np.asarray(luminance(), dtype=np.float32)
+                lum = luminance().astype(np.float32)
                 behind = 0.0 if _border_median(luminance()) >= 128 else 255.0
-                weight = np.asarray(alpha, dtype=np.float32) / 255
+                weight = alpha.astype(np.float32) / 255
                 flat = lum * weight + behind * (1 - weight)
-                lum_image = Image.fromarray(np.clip(flat + 0.5, 0, 255).astype(np.uint8))
-            elif high < MIN_CONTRAST * 255:
-                raise EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
+                lum = np.clip(flat + 0.5, 0, 255).astype(np.uint8)
             else:
-                lum_image = luminance()
+                lum = luminance()
         else:
-            lum_image = luminance()
+            lum = luminance()
     except PreprocessError:
         raise
     except _DECODE_ERRORS as exc:
         raise CorruptImage(f"The PNG's pixels cannot be converted ({_short(exc)}).") from None
-    background = _border_median(lum_image)
-    histogram = np.asarray(lum_image.histogram(), dtype=np.float64)
+    background = _border_median(lum)
+    histogram = np.bincount(lum.ravel(), minlength=256).astype(np.float64)
     levels = np.arange(256)
     contrast = np.abs(levels - background)
     strong = contrast >= MIN_CONTRAST * 255
@@ -400,38 +432,51 @@ def _ink_channel(image: Image.Image) -> tuple[Image.Image, float, int, str]:
     if dark == 0 and light == 0:
         raise EmptyDrawing("Nothing to recognize: the image is a single flat colour. Draw a digit.")
     if dark >= light:
-        return lum_image, background, -1, "dark-on-light"
-    return lum_image, background, +1, "light-on-dark"
+        return lum, background, -1, "dark-on-light"
+    return lum, background, +1, "light-on-dark"
 
 
 def _channels(image: Image.Image):
-    """(luminance, alpha): a function giving the 8-bit luminance image (only computed if
-    needed), and the alpha channel if the PNG has transparency."""
+    """(luminance, alpha) as 2-D uint8 arrays: a function giving the luminance (only
+    computed if needed), and the alpha channel if the PNG has transparency."""
     mode = image.mode
     if mode.startswith("I") or mode == "F":  # 16-bit grey
         values = np.asarray(image).astype(np.float64)
         alpha = None
         transparent = image.info.get("transparency")
         if isinstance(transparent, int):
-            alpha = Image.fromarray(np.where(values == transparent, 0, 255).astype(np.uint8))
+            alpha = np.where(values == transparent, 0, 255).astype(np.uint8)
         scale = 255.0 / 65535.0 if values.max() > 255 or image.info.get("bits", 16) > 8 else 1.0
-        grey = Image.fromarray(np.clip(values * scale + 0.5, 0, 255).astype(np.uint8))
+        grey = np.clip(values * scale + 0.5, 0, 255).astype(np.uint8)
         return (lambda: grey), alpha
     if mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image if mode == "RGBA" else image.convert("RGBA")
-        return (lambda: rgba.convert("L")), rgba.getchannel("A")
-    return (lambda: image if mode == "L" else image.convert("L")), None
+        return (lambda: np.asarray(rgba.convert("L"))), np.asarray(rgba.getchannel("A"))
+    return (lambda: np.asarray(image if mode == "L" else image.convert("L"))), None
 
 
-def _border_median(channel: Image.Image) -> float:
+def _border_median(channel: np.ndarray) -> float:
     """Median of the outermost ring of pixels: what the drawing is drawn on."""
-    a = np.asarray(channel)
+    a = channel
     ring = np.concatenate([a[0, :], a[-1, :], a[1:-1, 0], a[1:-1, -1]])
-    return float(np.median(ring))
+    # Counting beats sorting for bytes: the median is the mean of the two middle ranks.
+    cumulative = np.cumsum(np.bincount(ring, minlength=256))
+    n = int(cumulative[-1])
+    lower, upper = np.searchsorted(cumulative, [(n - 1) // 2 + 1, n // 2 + 1])
+    return (float(lower) + float(upper)) / 2
 
 
-def _ink_crop(channel: Image.Image, background: float, sign: int) -> tuple[Image.Image, tuple[int, int]]:
-    """The ink (0 = background, 255 = full ink) cropped to where it stands out, and the
+def _bbox(a: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), exclusive, of the non-zero pixels of a 2-D array; None if there are none."""
+    rows = np.flatnonzero(a.any(axis=1))
+    if not rows.size:
+        return None
+    cols = np.flatnonzero(a[rows[0]:rows[-1] + 1].any(axis=0))
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+def _ink_crop(channel: np.ndarray, background: float, sign: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """The ink (0 = background, 255 = full ink) cropped tight to where it stands out, and the
     crop's top-left corner.
 
     Ink is the contrast with the background divided by the ink's own full contrast: for
@@ -442,62 +487,106 @@ def _ink_crop(channel: Image.Image, background: float, sign: int) -> tuple[Image
     """
     threshold = MIN_CONTRAST * 255
     contrast = sign * (np.arange(256, dtype=np.float64) - background)
-    if sign > 0 and background < 1:  # the usual transparent canvas: any alpha at all marks the region
-        box = channel.getbbox()
-    else:
-        box = channel.point(np.where(contrast >= threshold, 255, 0).tolist()).getbbox()
+    usual = sign > 0 and background < 1  # the usual transparent canvas: any alpha at all marks the region
+    box = _bbox(channel if usual else np.take(contrast >= threshold, channel))
     if box is None:
         raise EmptyDrawing("Nothing to recognize: nothing on the image stands out from the background. Draw a digit.")
-    crop = channel.crop(box)
-    if sign > 0 and background < 1:
-        full = float(crop.getextrema()[1]) - background
+    crop = channel[box[1]:box[3], box[0]:box[2]]
+    if usual:
+        full = float(crop.max()) - background
     else:
-        counts = np.asarray(crop.histogram(), dtype=np.float64) * (contrast >= threshold)
+        counts = np.bincount(crop.ravel(), minlength=256) * (contrast >= threshold)
         order = np.argsort(contrast)
         cumulative = np.cumsum(counts[order])
-        full = contrast[order][np.searchsorted(cumulative, 0.98 * cumulative[-1])]
-    inked = contrast >= max(threshold, INK_FLOOR * full)
-    lut = np.where(inked, np.round(np.clip(contrast / full, 0.0, 1.0) * 255), 0).astype(np.uint8)
-    # numpy's take rather than Image.point, which rounds its table in Python on every call
-    return Image.fromarray(np.take(lut, np.asarray(crop))), (box[0], box[1])
+        full = float(contrast[order][np.searchsorted(cumulative, 0.98 * cumulative[-1])])
+    ink = np.take(_ink_table(background, sign, full), crop)
+    local = _bbox(ink)
+    if local is None:
+        raise EmptyDrawing("Nothing to recognize: the image is blank. Draw a digit.")
+    return ink[local[1]:local[3], local[0]:local[2]], (box[0] + local[0], box[1] + local[1])
+
+
+@functools.lru_cache(maxsize=64)
+def _ink_table(background: float, sign: int, full: float) -> np.ndarray:
+    """Channel level → ink (uint8): contrast with the background over the ink's full contrast,
+    0 where that is below MIN_CONTRAST of full scale or INK_FLOOR of the ink's contrast."""
+    contrast = sign * (np.arange(256, dtype=np.float64) - background)
+    inked = contrast >= max(MIN_CONTRAST * 255, INK_FLOOR * full)
+    table = np.where(inked, np.round(np.clip(contrast / full, 0.0, 1.0) * 255), 0).astype(np.uint8)
+    table.flags.writeable = False  # shared between calls and threads
+    return table
+
+
+def _canvas_ink(alpha: Alpha) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """:func:`_ink_crop` for the usual canvas — ink in the alpha channel, a transparent
+    border — working inside the box of non-zero alpha; ``None`` if the canvas is not like
+    that (its border is not clear), and the general way decides.
+
+    The same ink, the same crop: a level is ink from ``cut`` up, so the tight box is where
+    the row and column maxima reach ``cut``, found without making the ink image first.
+    """
+    if alpha.box.size == 0:
+        raise EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
+    if alpha.touches_border():
+        return None  # the border's median decides what the background is: the general way
+    box = alpha.box
+    row_peaks = box.max(axis=1)
+    high = int(row_peaks.max())
+    if high < MIN_CONTRAST * 255:
+        raise EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
+    table = _ink_table(0.0, +1, float(high))
+    cut = int(np.argmax(table > 0))  # the table is 0 below the cut and positive from it
+    rows = np.flatnonzero(row_peaks >= cut)
+    band = box[rows[0]:rows[-1] + 1]
+    cols = np.flatnonzero(band.max(axis=0) >= cut)
+    crop = band[:, cols[0]:cols[-1] + 1]
+    origin = (alpha.x + int(cols[0]), alpha.y + int(rows[0]))
+    if high == 255:  # opaque ink: the table keeps every level from the cut as it is
+        return np.where(crop >= cut, crop, np.uint8(0)), origin
+    return np.take(table, crop), origin
 
 
 # --- the shared core: crop, working resolution, stroke width, fit, centre -------------------
 
-def _from_ink(ink: Image.Image, origin: tuple[int, int], size: tuple[int, int], polarity: str) -> Preprocessed:
-    """From the ink (a crop at ``origin`` of a ``size`` image) to the network's input."""
+def _from_ink(ink: np.ndarray, origin: tuple[int, int], size: tuple[int, int], polarity: str) -> Preprocessed:
+    """From the ink (a uint8 crop, tight around the ink, at ``origin`` of a ``size`` image)
+    to the network's input."""
     width, height = size
-    local = ink.getbbox()
     limit = max(SPECK_MIN_PX, SPECK_FRACTION * max(width, height))
-    if local is None:
-        raise EmptyDrawing("Nothing to recognize: the image is blank. Draw a digit.")
-    box_w, box_h = local[2] - local[0], local[3] - local[1]
-    x0, y0 = local[0] + origin[0], local[1] + origin[1]
+    box_h, box_w = ink.shape
+    x0, y0 = origin
     if max(box_w, box_h) < limit:
         raise EmptyDrawing(f"Nothing to recognize: the ink is a {box_w}×{box_h} pixel speck on a "
                            f"{width}×{height} image (a digit must reach {limit:.3g} pixels). Draw a digit.")
     source_per_grid = max(box_w, box_h) / BOX
     if source_per_grid >= WORK_PER_GRID:
-        # Integer box-filter reduction; pad the crop to a multiple of f so every block is whole
-        # (outside the ink image reads as 0, no ink).
+        # Box-filter reduction by a whole factor f, to 4–8 working pixels per grid pixel (fewer
+        # would let a hairline fade below the shape threshold); the crop is padded with
+        # background to a multiple of f so every block is whole.
         f = int(source_per_grid // WORK_PER_GRID)
-        padded = (local[0], local[1], local[0] + -(-box_w // f) * f, local[1] + -(-box_h // f) * f)
-        crop = ink.crop(padded)
-        work_image = crop.reduce(f) if f > 1 else crop
+        if f > 1:
+            padded = np.zeros((-(-box_h // f) * f, -(-box_w // f) * f), dtype=np.uint8)
+            padded[:box_h, :box_w] = ink
+            blocks = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f)
+            work = blocks.sum(axis=(1, 3), dtype=np.float32) * np.float32(1 / (255 * f * f))
+        else:
+            work = ink.astype(np.float32) * np.float32(1 / 255)
         per_source = 1.0 / f
     else:
         # Small drawings (a 28×28 upload, a tiny canvas): up-sample so that the stroke-width
         # step has room to work; bilinear keeps edges soft, as anti-aliasing would.
         per_source = WORK_PER_GRID / source_per_grid
         scaled = (max(1, round(box_w * per_source)), max(1, round(box_h * per_source)))
-        work_image = ink.crop(local).resize(scaled, Image.Resampling.BILINEAR)
+        resized = Image.fromarray(np.ascontiguousarray(ink)).resize(scaled, Image.Resampling.BILINEAR)
+        work = np.asarray(resized, dtype=np.float32) * np.float32(1 / 255)
         per_source = scaled[0] / box_w  # the exact factor after rounding (same on both axes to 1%)
-    work = np.asarray(work_image, dtype=np.float32) * np.float32(1 / 255)
     mass = float(work.sum()) / per_source ** 2
     if mass < SPECK_MIN_MASS * limit ** 2:
         raise EmptyDrawing(f"Nothing to recognize: there is almost no ink ({mass:.3g} pixels' worth). Draw a digit.")
-    work = _normalize_width(work)
-    pixels, k, placed = _place(work, _ink_box(work))
+    # The reduced (or unchanged) crop keeps ink in its outermost rows and columns; an
+    # up-sampled one need not, after rounding.
+    work, box = _normalize_width(work, _ink_box(work, tight=source_per_grid >= WORK_PER_GRID))
+    pixels, k, placed = _place(work, box)
     info = {
         "source": "image",
         "canvas": [width, height],
@@ -509,32 +598,35 @@ def _from_ink(ink: Image.Image, origin: tuple[int, int], size: tuple[int, int], 
     return Preprocessed(pixels, info)
 
 
-def _normalize_width(work: np.ndarray) -> np.ndarray:
+def _normalize_width(work: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
     """Thicken or thin the strokes so that, once fitted, their width is inside WIDTH_BAND.
 
-    ``work`` is the cropped ink at working resolution; returns a new image, with margins
-    if the ink grew. Growing strokes by dr also grows the ink box by 2·dr, so dr solves
+    ``work`` is the cropped ink at working resolution and ``box`` its ink box (:func:`_ink_box`);
+    returns the image to use (``work`` itself, or a new one with margins if the ink grew) and
+    its ink box.
+    Growing strokes by dr also grows the ink box by 2·dr, so dr solves
     (w + 2dr) · 20 / (L + 2dr) = goal, L the box's longer side.
     """
-    box = _ink_box(work)
     longer = max(box[2] - box[0], box[3] - box[1])
     # Work on the shape, not its shading: soft edges (or a faint hairline) would otherwise
     # act like extra blur. Half the peak is where an anti-aliased edge lies.
-    shape = (work >= 0.5 * work.max()).astype(np.float32)
-    w = stroke_width(shape)
+    inked = work >= 0.5 * work.max()
+    w = 2.0 * np.count_nonzero(inked) / (math.pi / 4.0 * _crossings(inked))  # stroke_width of the shape
     current = w * BOX / longer  # grid pixels, if fitted as it is
     low, high = WIDTH_BAND
     goal = min(max(current, low), high)
     if abs(current / goal - 1.0) <= WIDTH_TOLERANCE:
-        return work
+        return work, box
     dr = (goal * longer / BOX - w) / (2.0 * (1.0 - goal / BOX))
     if abs(dr) <= 1.0:
         # Within a pixel: blend with the grey dilation (or erosion) by one pixel, which moves
         # every anti-aliased edge by |dr| (the usual case, and ten times cheaper than below).
         grown = np.zeros((work.shape[0] + 2, work.shape[1] + 2), np.float32)
         grown[1:-1, 1:-1] = work
-        return grown + np.float32(abs(dr) / _SQUARE_REACH) * (_one_pixel(grown, grow=dr > 0) - grown)
+        out = grown + np.float32(abs(dr) / _SQUARE_REACH) * (_one_pixel(grown, grow=dr > 0) - grown)
+        return out, _ink_box(out)
     new_w = w + 2.0 * dr
+    shape = inked.astype(np.float32)
     sigma = max(1.0, 0.5 * abs(dr))
     margin = int(math.ceil(max(dr, 0.0) + 3.0 * sigma)) + 1
     blurred = _gaussian_blur(np.pad(shape, margin), sigma)
@@ -560,8 +652,8 @@ def _normalize_width(work: np.ndarray) -> np.ndarray:
             restore = drawn & _dilate(lost, reach)
             out = np.maximum(out, np.pad(work, margin) * restore)
     if not out.any():  # thinned away entirely: keep the original rather than guess
-        return work
-    return out
+        return work, box
+    return out, _ink_box(out)
 
 
 def _one_pixel(image: np.ndarray, grow: bool) -> np.ndarray:
@@ -590,17 +682,23 @@ def _dilate(mask: np.ndarray, reach: int) -> np.ndarray:
     return out
 
 
-def _ink_box(work: np.ndarray) -> tuple[float, float, float, float]:
+def _ink_box(work: np.ndarray, tight: bool = False) -> Box:
     """The ink's box in continuous coordinates, to a fraction of a pixel.
 
     The outermost inked row or column is only partly covered; its peak coverage c says
     how far the edge reaches into it (c = 1: the whole pixel, as for MNIST's whole-pixel
-    boxes). Never narrower than the outermost pixels' centres.
+    boxes). Never narrower than the outermost pixels' centres. ``tight``: the caller knows
+    the first and last rows and columns hold ink, so only they are read.
     """
-    row_peaks, col_peaks = work.max(axis=1), work.max(axis=0)
-    rows, cols = np.flatnonzero(row_peaks), np.flatnonzero(col_peaks)
-    left, right = float(col_peaks[cols[0]]), float(col_peaks[cols[-1]])
-    top, bottom = float(row_peaks[rows[0]]), float(row_peaks[rows[-1]])
+    if tight:
+        rows, cols = (0, work.shape[0] - 1), (0, work.shape[1] - 1)
+        left, right = float(work[:, 0].max()), float(work[:, -1].max())
+        top, bottom = float(work[0].max()), float(work[-1].max())
+    else:
+        row_peaks, col_peaks = work.max(axis=1), work.max(axis=0)
+        rows, cols = np.flatnonzero(row_peaks), np.flatnonzero(col_peaks)
+        left, right = float(col_peaks[cols[0]]), float(col_peaks[cols[-1]])
+        top, bottom = float(row_peaks[rows[0]]), float(row_peaks[rows[-1]])
     x0, x1 = cols[0] + 1.0 - left, cols[-1] + right
     y0, y1 = rows[0] + 1.0 - top, rows[-1] + bottom
     if x1 - x0 < max(left, right):  # a faint hairline: as wide as its coverage
@@ -622,9 +720,12 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
     """
     bw, bh = box[2] - box[0], box[3] - box[1]
     k = BOX / max(bw, bh)
-    mass = float(work.sum())
-    cx = float(work.sum(axis=0) @ (np.arange(work.shape[1]) + 0.5)) / mass  # continuous coordinates
-    cy = float(work.sum(axis=1) @ (np.arange(work.shape[0]) + 0.5)) / mass
+    # Column and row sums as matrix-vector products: BLAS does them far faster than sum(axis=...).
+    columns = np.ones(work.shape[0], np.float32) @ work
+    rows = work @ np.ones(work.shape[1], np.float32)
+    mass = float(columns.sum(dtype=np.float64))
+    cx = float(columns @ _INDEX32[:work.shape[1]]) / mass + 0.5  # continuous coordinates
+    cy = float(rows @ _INDEX32[:work.shape[0]]) / mass + 0.5
     # Geometric centring first (box centre to the grid's centre, 14.0 continuous), then the shift.
     tx = GRID / 2 - k * (box[0] + box[2]) / 2
     ty = GRID / 2 - k * (box[1] + box[3]) / 2
@@ -635,7 +736,7 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
     dx = min(max(dx, -(k * box[0] + tx)), GRID - (k * box[2] + tx))
     dy = min(max(dy, -(k * box[1] + ty)), GRID - (k * box[3] + ty))
     grid = _area_matrix(work.shape[0], k, ty + dy) @ work @ _area_matrix(work.shape[1], k, tx + dx).T
-    grid = np.clip(grid, 0.0, 1.0).astype(np.float32)
+    grid = np.clip(grid, 0.0, 1.0, out=grid)
     gx, gy = center_of_mass(grid)
     placed = {
         "fitted_size": [round(float(bw * k), 3), round(float(bh * k), 3)],
@@ -649,9 +750,12 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
 def _area_matrix(n: int, k: float, t: float) -> np.ndarray:
     """(28, n) weights: grid pixel u covers working [(u − t)/k, (u + 1 − t)/k), and its
     weight on working pixel j is k × the length of that interval inside [j, j + 1)."""
-    edges = (np.arange(GRID + 1, dtype=np.float64)[:, None] - t) / k - np.arange(n, dtype=np.float64)
+    # float32 throughout (weights good to 1e-6, as the image they multiply): half the time.
+    edges = (_INDEX32[:GRID + 1, None] - np.float32(t)) * np.float32(1 / k) - _INDEX32[:n]
     np.clip(edges, 0.0, 1.0, out=edges)  # how much of pixel j lies left of each grid edge
-    return (edges[1:] - edges[:-1]) * k
+    weights = edges[1:] - edges[:-1]
+    weights *= np.float32(k)
+    return weights
 
 
 def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
