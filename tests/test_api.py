@@ -148,6 +148,31 @@ def test_predict_pixels_matches_the_network(client, mnist, network, card):
         assert answer["preprocessing"]["source"] == "pixels"
 
 
+def test_input_activations_are_written_exactly_as_json_would_write_them():
+    """pixels_json's lookup table gives the text json.dumps gives for the rounded values."""
+    import json
+
+    from server.api import pixels_json
+
+    rng = np.random.default_rng(0)
+    edges = np.array([0.0, 1.0, 5e-5, 4.9999e-5, 0.99995, 0.99994, 0.12345, 0.5, 1e-8, 0.3], np.float32)
+    for pixels in (rng.random(784, dtype=np.float32), np.resize(edges, 784), np.zeros(784, np.float32),
+                   rng.choice([0.0, 1.0, 0.25], 784).astype(np.float32)):
+        expected = json.dumps(np.round(pixels.astype(np.float64), 4).tolist(), separators=(",", ":"))
+        assert pixels_json(pixels) == expected
+
+
+def test_a_batch_answer_is_valid_json_with_every_prediction(client, mnist, card):
+    inputs = [{"pixels": mnist.test.images[i].tolist()} for i in range(3)]
+    response = client.post("/api/predict", json={"inputs": inputs})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    answers = response.get_json()["predictions"]
+    assert len(answers) == 3
+    for i, answer in enumerate(answers):
+        check_prediction(answer, card)
+        assert answer == client.post("/api/predict", json=inputs[i]).get_json()
+
+
 def test_predict_28_rows_of_28(client, mnist):
     pixels = mnist.test.images[0]
     flat = client.post("/api/predict", json={"pixels": pixels.tolist()}).get_json()
