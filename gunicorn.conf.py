@@ -16,14 +16,20 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 # mmap threshold soon rises past the big ones (a 2048×2048 PNG decodes to 16 MB), so each
 # thread's arena keeps its high-water mark: worker RSS grew by 55 MB over six passes of the
 # hostile catalogue. A fixed 1 MiB threshold keeps it at +10 MB (tests/test_hostile.py,
-# docs/operations.md). Set here, in the master before the app loads, so the workers
-# inherit it; MALLOC_MMAP_THRESHOLD_ in the environment wins. glibc only; elsewhere a no-op.
+# docs/operations.md). Fixing it also fixes the trim threshold at its 128 KiB default, and
+# then every request's buffers (a canvas PNG inflates to 314 KB) were handed back and
+# faulted in again, 64 page faults a request (bench/serve_latency.py --profile); so free
+# memory up to the same 1 MiB stays at the top of an arena. Set here, in the master before
+# the app loads, so the workers inherit it; MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_
+# in the environment win. glibc only; elsewhere a no-op.
 def _fixed_mmap_threshold(size: int = 1 << 20) -> None:
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
         return
     try:
         import ctypes
-        ctypes.CDLL("libc.so.6").mallopt(-3, size)  # -3: M_MMAP_THRESHOLD
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, size)  # -3: M_MMAP_THRESHOLD
+        libc.mallopt(-1, size)  # -1: M_TRIM_THRESHOLD
     except (OSError, AttributeError):
         pass
 

@@ -6,8 +6,8 @@
 Starts the production server (``gunicorn -c gunicorn.conf.py "app:create_app()"`` on a
 loopback port, via tests/live_server.py) and, from this separate client process, sends
 
-- ``POST /api/predict`` with a 280×280 RGBA canvas PNG (MNIST test digits drawn the way
-  tests/drawing.py draws them, as Chromium's ``toDataURL()`` would send them), and
+- ``POST /api/predict`` with a 280×280 canvas PNG: MNIST test digits on a cleared canvas,
+  encoded by real Chromium's ``toDataURL()`` (tests/data/chromium-canvas/), and
 - ``GET /v2/health/live`` on the same server: the floor, what any request costs
   (HTTP parsing, Flask routing, a tiny JSON answer);
 
@@ -44,21 +44,17 @@ RESULTS = ROOT / "bench" / "results" / "serve_latency.json"
 GOAL_RATIO = 2.5
 
 
-def canvas_requests(host: str, count: int = 20) -> list[bytes]:
+def canvas_requests(host: str) -> list[bytes]:
+    """The 20 canvases in tests/data/chromium-canvas/: MNIST test digits put on a cleared
+    280×280 canvas and encoded by real Chromium's ``toDataURL()``, as a page would send them."""
     import base64
 
-    import numpy as np
+    from tests.chromium_canvases import OUT
 
-    from model import mnist
-    from tests.drawing import canvas_png
-
-    test = mnist.load().test
-    rng = np.random.default_rng(0)
     out = []
-    for i in rng.choice(len(test.labels), size=count, replace=False):
-        png = canvas_png(test.images[i])
-        body = json.dumps({"image": "data:image/png;base64," + base64.b64encode(png).decode()}).encode()
-        out.append(http_post("/api/predict", host, body))
+    for path in sorted(OUT.glob("[0-9]*.png")):
+        body = json.dumps({"image": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()})
+        out.append(http_post("/api/predict", host, body.encode()))
     return out
 
 
@@ -158,7 +154,7 @@ def profile_predict(n: int = 300) -> str:
     from app import create_app
 
     app = create_app()
-    bodies = [r.split(b"\r\n\r\n", 1)[1] for r in canvas_requests("x", 20)]
+    bodies = [r.split(b"\r\n\r\n", 1)[1] for r in canvas_requests("x")]
 
     def call(i):
         environ = EnvironBuilder(path="/api/predict", method="POST", data=bodies[i % len(bodies)],
