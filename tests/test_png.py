@@ -111,9 +111,11 @@ def test_none_sub_up_in_any_mix_decode_exactly(colour, filters, size):
     assert_decodes_as_pillow(encode(pixels, rows, colour=colour))
 
 
-def _sparse(h: int, w: int, boxes: list[tuple[int, int, int, int]], seed: int = 0) -> np.ndarray:
-    """RGBA with random colours everywhere and alpha only inside the given (y0, y1, x0, x1) boxes."""
-    pixels = rgba(h, w, seed)
+def _sparse(h: int, w: int, boxes: list[tuple[int, int, int, int]], seed: int = 0,
+            colour: str = "random") -> np.ndarray:
+    """RGBA with alpha only inside the given (y0, y1, x0, x1) boxes, and colours either random
+    everywhere or black (a canvas drawn in black: nothing but alpha changes)."""
+    pixels = rgba(h, w, seed) if colour == "random" else np.zeros((h, w, 4), np.uint8)
     alpha = np.zeros((h, w), np.uint8)
     for y0, y1, x0, x1 in boxes:
         alpha[y0:y1, x0:x1] = np.random.default_rng(seed + y0).integers(1, 256, (y1 - y0, x1 - x0))
@@ -121,10 +123,12 @@ def _sparse(h: int, w: int, boxes: list[tuple[int, int, int, int]], seed: int = 
     return pixels
 
 
+@pytest.mark.parametrize("colour", ["random", "black"])
 @pytest.mark.parametrize("filters", ["up", "mixed"])
 @pytest.mark.parametrize("name,boxes", [
     ("inside", [(5, 20, 6, 14)]),
     ("two apart, blank rows between", [(2, 6, 3, 5), (15, 19, 10, 17)]),
+    ("an L: rows of different widths", [(4, 18, 3, 6), (15, 18, 3, 16)]),
     ("touching the top and left", [(0, 7, 0, 9)]),
     ("down to the bottom edge", [(10, 24, 4, 12)]),
     ("right edge only", [(3, 9, 19, 20)]),
@@ -133,8 +137,8 @@ def _sparse(h: int, w: int, boxes: list[tuple[int, int, int, int]], seed: int = 
     ("everything", [(0, 24, 0, 20)]),
     ("nothing", []),
 ])
-def test_the_box_of_ink_is_found_wherever_it_is(filters, name, boxes):
-    pixels = _sparse(24, 20, boxes)
+def test_the_box_of_ink_is_found_wherever_it_is(colour, filters, name, boxes):
+    pixels = _sparse(24, 20, boxes, colour=colour)
     rows = [2] * 24 if filters == "up" else list(np.random.default_rng(1).integers(0, 3, 24))
     assert_decodes_as_pillow(encode(pixels, rows))
 
