@@ -100,7 +100,10 @@ def _up_alpha(rows: np.ndarray, bpp: int, offset: int, width: int, height: int) 
     block = np.cumsum(rows[r0:r1, 1 + offset + bpp * c0:1 + bpp * c1:bpp], axis=0, dtype=np.uint8)
     if block[-1].any():  # ink down to the bottom edge: the last row repeats to the end
         block = np.concatenate([block, np.broadcast_to(block[-1], (height - r1, c1 - c0))])
-    return _box(block, c0, r0, width, height)
+    # The columns are tight; the rows may not be (colour changes counted too, the last change
+    # may be back to transparent), so they are cut to the inked ones.
+    inked = np.flatnonzero(block.max(axis=1))
+    return Alpha(block[inked[0]:inked[-1] + 1], c0, r0 + int(inked[0]), width, height)
 
 
 def _box(alpha: np.ndarray, x: int, y: int, width: int, height: int) -> Alpha:
