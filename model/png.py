@@ -30,6 +30,7 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # (colour type → bytes per pixel, offset of alpha in the pixel) for 8-bit images with alpha.
 _ALPHA_LAYOUT = {6: (4, 3), 4: (2, 1)}
 _NONE, _SUB, _UP = 0, 1, 2
+_READABLE_FILTERS = bytes([_NONE, _SUB, _UP])
 
 
 class Alpha(NamedTuple):
@@ -73,13 +74,13 @@ def canvas_alpha(png: bytes) -> Alpha | None:
     raw = _inflate(idat, expected)
     if raw is None:
         return None
+    filters = raw[::stride]  # each row's filter byte (bytes operations: no numpy call needed)
+    if filters.translate(None, _READABLE_FILTERS):
+        return None  # Average, Paeth, or not a filter at all
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride)
-    filters = rows[:, 0]
-    if filters.max() > _UP:
-        return None
-    if (filters == _UP).all():  # what Chromium writes
+    if filters.count(_UP) == height:  # what Chromium writes
         return _up_alpha(rows, bpp, offset, width, height)
-    return _box(_unfilter(rows[:, 1 + offset::bpp], filters), 0, 0, width, height)
+    return _box(_unfilter(rows[:, 1 + offset::bpp], rows[:, 0]), 0, 0, width, height)
 
 
 def _up_alpha(rows: np.ndarray, bpp: int, offset: int, width: int, height: int) -> Alpha:
@@ -88,15 +89,17 @@ def _up_alpha(rows: np.ndarray, bpp: int, offset: int, width: int, height: int) 
     With Up a filtered byte is the change from the byte above: a column holds ink iff it has
     a change, nothing above the first change is inked, and below the last change every row
     repeats the one above. So the running sum down the columns — the costly part — is needed
-    only there. Changes are found on the whole contiguous rows (fast, vectorized maxima);
-    for rows that also counts colour changes, which only widens the band summed.
+    only there. Changes are found on whole contiguous rows (fast, vectorized maxima): first
+    the rows with any change, colour changes too (that only widens the band summed), then
+    within them the columns whose alpha changes.
     """
-    columns = np.flatnonzero(rows[:, 1:].max(axis=0)[offset::bpp])
-    if not columns.size:
+    changed = np.flatnonzero(rows[:, 1:].max(axis=1))  # rows with any change, colour too
+    if changed.size:
+        r0, r1 = int(changed[0]), int(changed[-1]) + 1
+        columns = np.flatnonzero(rows[r0:r1, 1:].max(axis=0)[offset::bpp])  # alpha changes only
+    if not changed.size or not columns.size:
         return Alpha(np.zeros((0, 0), np.uint8), 0, 0, width, height)
     c0, c1 = int(columns[0]), int(columns[-1]) + 1
-    changed = np.flatnonzero(rows[:, 1 + bpp * c0:1 + bpp * c1].max(axis=1))
-    r0, r1 = int(changed[0]), int(changed[-1]) + 1
     block = np.cumsum(rows[r0:r1, 1 + offset + bpp * c0:1 + bpp * c1:bpp], axis=0, dtype=np.uint8)
     if block[-1].any():  # ink down to the bottom edge: the last row repeats to the end
         block = np.concatenate([block, np.broadcast_to(block[-1], (height - r1, c1 - c0))])
@@ -122,20 +125,20 @@ def _chunks(png: bytes) -> tuple[bytes | None, bytes]:
     CRC is right; ``(None, b"")`` otherwise."""
     position, end = 8, len(png)
     header, parts, in_idat, after_idat = None, [], False, False
+    view = memoryview(png)  # slices of it are not copies
     while position + 12 <= end:
-        length, kind = struct.unpack(">I4s", png[position:position + 8])
+        length, kind = struct.unpack_from(">I4s", png, position)
         data_end = position + 8 + length
         if data_end + 4 > end:
             return None, b""
-        crc = struct.unpack(">I", png[data_end:data_end + 4])[0]
-        if zlib.crc32(png[position + 4:data_end]) != crc:
+        if zlib.crc32(view[position + 4:data_end]) != struct.unpack_from(">I", png, data_end)[0]:
             return None, b""
-        data = png[position + 8:data_end]
+        data = view[position + 8:data_end]
         position = data_end + 4
         if header is None:
             if kind != b"IHDR" or length != 13:
                 return None, b""
-            header = data
+            header = bytes(data)
         elif kind == b"IDAT":
             if after_idat:  # the IDAT chunks must be consecutive
                 return None, b""

@@ -629,7 +629,7 @@ def _normalize_width(work: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
     shape = inked.astype(np.float32)
     sigma = max(1.0, 0.5 * abs(dr))
     margin = int(math.ceil(max(dr, 0.0) + 3.0 * sigma)) + 1
-    blurred = _gaussian_blur(np.pad(shape, margin), sigma)
+    blurred = _gaussian_blur(_pad(shape, margin), sigma)
     # A straight stroke of width w blurred by σ has the profile B(x) = Φ((x + w/2)/σ) − Φ((x − w/2)/σ);
     # cutting at B(new_w / 2) gives exactly the new width, with a one-pixel anti-aliased ramp.
     h = new_w / 2.0
@@ -639,21 +639,31 @@ def _normalize_width(work: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
     # The ramp spans one pixel, but never reaches down to the background (B ≈ 0) nor up
     # to the plateau, or faint ink would appear everywhere or strokes would never be solid.
     half = min(0.5 * slope, 0.9 * level, 0.9 * (1.0 - level))
-    out = np.clip((blurred - level) / (2.0 * half) + 0.5, 0.0, 1.0, dtype=np.float32)
+    scale = np.float32(1.0 / (2.0 * half))
+    out = blurred * scale
+    out += np.float32(0.5 - level / (2.0 * half))  # (blurred − level) / (2·half) + 0.5
+    np.clip(out, 0.0, 1.0, out=out)
     if dr < 0:
         # Thinning by a constant erases strokes already narrower than 2|dr| (a digit drawn
         # heavy on one side and light on the other). Whatever of the drawing is now out of
         # reach of the remaining ink was erased, not trimmed: put it back as drawn, with
         # the ink that joined it to the rest.
         reach = int(math.ceil(-dr)) + 1
-        drawn = np.pad(shape, margin) > 0
+        drawn = _pad(inked, margin)
         lost = drawn & ~_dilate(out > 0.5, reach)
         if lost.any():
             restore = drawn & _dilate(lost, reach)
-            out = np.maximum(out, np.pad(work, margin) * restore)
+            out = np.maximum(out, _pad(work, margin) * restore)
     if not out.any():  # thinned away entirely: keep the original rather than guess
         return work, box
     return out, _ink_box(out)
+
+
+def _pad(image: np.ndarray, margin: int) -> np.ndarray:
+    """``image`` with ``margin`` pixels of 0 (False) around it (np.pad is ten times slower)."""
+    out = np.zeros((image.shape[0] + 2 * margin, image.shape[1] + 2 * margin), dtype=image.dtype)
+    out[margin:margin + image.shape[0], margin:margin + image.shape[1]] = image
+    return out
 
 
 def _one_pixel(image: np.ndarray, grow: bool) -> np.ndarray:
