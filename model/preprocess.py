@@ -517,6 +517,9 @@ def _ink_table(background: float, sign: int, full: float) -> np.ndarray:
     return table
 
 
+_CUTS: dict[int, int] = {}  # the most opaque alpha level → the lowest level that is ink
+
+
 def _canvas_ink(alpha: Alpha) -> tuple[np.ndarray, tuple[int, int]] | None:
     """:func:`_ink_crop` for the usual canvas — ink in the alpha channel, a transparent
     border — working inside the box of non-zero alpha; ``None`` if the canvas is not like
@@ -535,7 +538,9 @@ def _canvas_ink(alpha: Alpha) -> tuple[np.ndarray, tuple[int, int]] | None:
     if high < MIN_CONTRAST * 255:
         raise EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
     table = _ink_table(0.0, +1, float(high))
-    cut = int(np.argmax(table > 0))  # the table is 0 below the cut and positive from it
+    cut = _CUTS.get(high)
+    if cut is None:  # the table is 0 below the cut and positive from it
+        cut = _CUTS.setdefault(high, int(np.argmax(table > 0)))
     rows = np.flatnonzero(row_peaks >= cut)
     band = box[rows[0]:rows[-1] + 1]
     cols = np.flatnonzero(band.max(axis=0) >= cut)

@@ -110,17 +110,13 @@ def _rounded(a: np.ndarray, decimals: int) -> list[float]:
 # The JSON text of every value an input pixel can have once rounded to 4 decimals, k / 10⁴:
 # exactly what json.dumps writes for np.round(x, 4), found by lookup instead of a float repr
 # per pixel (784 of them in every answer: a third of the cost of a PNG request's JSON).
-_PIXEL_TEXT = [repr(k / 10_000) for k in range(10_001)]
+_PIXEL_TEXT = np.array([repr(k / 10_000) for k in range(10_001)], dtype=object)
 
 
 def pixels_json(pixels: np.ndarray) -> str:
     """A (784,) array in [0, 1] as a JSON array of numbers rounded to 4 decimals."""
     steps = np.clip(np.rint(pixels.astype(np.float64) * 10_000), 0, 10_000).astype(np.intp)
-    inked = np.flatnonzero(steps)
-    texts = ["0.0"] * len(steps)  # most of a digit's field is blank
-    for i, k in zip(inked.tolist(), steps[inked].tolist()):
-        texts[i] = _PIXEL_TEXT[k]
-    return "[" + ",".join(texts) + "]"
+    return "[" + ",".join(_PIXEL_TEXT[steps].tolist()) + "]"
 
 
 # One encoder for every answer: json.dumps with non-default options builds a new one per call.
@@ -137,8 +133,9 @@ def predictions(s: State, inputs: list[Preprocessed]) -> list[str]:
     assert s.network is not None
     batch = np.stack([p.pixels for p in inputs])
     _, hidden1, hidden2, output = s.network.forward(batch)
-    min_confidence = float(current_app.config["UNCERTAIN_MIN_CONFIDENCE"])
-    max_ratio = float(current_app.config["UNCERTAIN_MAX_RATIO"])
+    config = current_app.config
+    min_confidence = float(config["UNCERTAIN_MIN_CONFIDENCE"])
+    max_ratio = float(config["UNCERTAIN_MAX_RATIO"])
     model = {"name": s.name, "sha256": s.sha256}
     # Every activation rounded to 6 decimals in one call: (N, 10 + 16 + 16) → lists.
     layers = np.round(np.hstack([output, hidden1, hidden2]).astype(np.float64), 6).tolist()
