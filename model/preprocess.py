@@ -572,8 +572,15 @@ def _from_ink(ink: np.ndarray, origin: tuple[int, int], size: tuple[int, int], p
         if f > 1:
             padded = np.zeros((-(-box_h // f) * f, -(-box_w // f) * f), dtype=np.uint8)
             padded[:box_h, :box_w] = ink
-            blocks = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f)
-            work = blocks.sum(axis=(1, 3), dtype=np.float32) * np.float32(1 / (255 * f * f))
+            # Block sums as f + f strided additions: numpy's sum over the axes of a
+            # (h/f, f, w/f, f) view is ten times slower for the small f we have.
+            rows = padded[0::f].astype(np.float32)
+            for i in range(1, f):
+                rows += padded[i::f]
+            work = rows[:, 0::f].copy()
+            for j in range(1, f):
+                work += rows[:, j::f]
+            work *= np.float32(1 / (255 * f * f))
         else:
             work = ink.astype(np.float32) * np.float32(1 / 255)
         per_source = 1.0 / f
