@@ -80,6 +80,7 @@ _SHARP_TURN_COS = math.cos(math.radians(25))  # round joins drawn where a stroke
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _INDEX = np.arange(4 * MAX_SIDE, dtype=np.float64)  # 0, 1, 2, ...: sliced, not rebuilt, on every call
 _INDEX32 = _INDEX.astype(np.float32)
+_ONES32 = np.ones(len(_INDEX), dtype=np.float32)
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -742,12 +743,12 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
     """
     bw, bh = box[2] - box[0], box[3] - box[1]
     k = BOX / max(bw, bh)
-    # Column and row sums as matrix-vector products: BLAS does them far faster than sum(axis=...).
-    columns = np.ones(work.shape[0], np.float32) @ work
-    rows = work @ np.ones(work.shape[1], np.float32)
+    h, w = work.shape
+    # Column and row sums as matrix-vector products: BLAS does them faster than sum(axis=...).
+    columns, rows = _ONES32[:h] @ work, work @ _ONES32[:w]
     mass = float(columns.sum(dtype=np.float64))
-    cx = float(columns @ _INDEX32[:work.shape[1]]) / mass + 0.5  # continuous coordinates
-    cy = float(rows @ _INDEX32[:work.shape[0]]) / mass + 0.5
+    cx = float(columns @ _INDEX32[:w]) / mass + 0.5  # continuous coordinates
+    cy = float(rows @ _INDEX32[:h]) / mass + 0.5
     # Geometric centring first (box centre to the grid's centre, 14.0 continuous), then the shift.
     tx = GRID / 2 - k * (box[0] + box[2]) / 2
     ty = GRID / 2 - k * (box[1] + box[3]) / 2
@@ -757,27 +758,34 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
     # cutting off ink is worse than a mass slightly off centre. MNIST's boxes stay inside too.
     dx = min(max(dx, -(k * box[0] + tx)), GRID - (k * box[2] + tx))
     dy = min(max(dy, -(k * box[1] + ty)), GRID - (k * box[3] + ty))
-    grid = _area_matrix(work.shape[0], k, ty + dy) @ work @ _area_matrix(work.shape[1], k, tx + dx).T
-    grid = np.clip(grid, 0.0, 1.0, out=grid)
-    gx, gy = center_of_mass(grid)
+    grid = _area_matrix(h, k, ty + dy) @ work @ _area_matrix(w, k, tx + dx).T
+    grid *= np.float32(k * k)  # the matrices hold lengths; area averages need k per axis
+    np.clip(grid, 0.0, 1.0, out=grid)
+    # What came out, measured: centre of mass (index coordinates) and stroke width.
+    grid_columns, grid_rows = _ONES32[:GRID] @ grid, grid @ _ONES32[:GRID]
+    grid_mass = float(grid_columns.sum(dtype=np.float64))
+    if not grid_mass > 0:  # cannot happen after the speck checks; never divide by it regardless
+        raise EmptyDrawing("Nothing to recognize: no ink is left once the drawing is fitted. Draw a digit.")
+    gx = float(grid_columns @ _INDEX32[:GRID]) / grid_mass
+    gy = float(grid_rows @ _INDEX32[:GRID]) / grid_mass
+    width = 2.0 * grid_mass / (math.pi / 4.0 * _crossings(grid > 0.3 * float(grid.max())))
     placed = {
         "fitted_size": [round(float(bw * k), 3), round(float(bh * k), 3)],
         "shift": [round(float(dx), 3), round(float(dy), 3)],
         "center_of_mass": [round(gx, 3), round(gy, 3)],
-        "stroke_width": round(stroke_width(grid), 3),
+        "stroke_width": round(width, 3),
     }
     return grid.ravel(), k, placed
 
 
 def _area_matrix(n: int, k: float, t: float) -> np.ndarray:
-    """(28, n) weights: grid pixel u covers working [(u − t)/k, (u + 1 − t)/k), and its
-    weight on working pixel j is k × the length of that interval inside [j, j + 1)."""
-    # float32 throughout (weights good to 1e-6, as the image they multiply): half the time.
-    edges = (_INDEX32[:GRID + 1, None] - np.float32(t)) * np.float32(1 / k) - _INDEX32[:n]
+    """(28, n): grid pixel u covers working [(u − t)/k, (u + 1 − t)/k); its entry for working
+    pixel j is the length of that interval inside [j, j + 1). (Times k, the weight of j in
+    the area average: the caller applies k once to the product.)"""
+    # float32 throughout (good to 1e-6, as the image they multiply): half the time.
+    edges = np.subtract.outer((_INDEX32[:GRID + 1] - np.float32(t)) * np.float32(1 / k), _INDEX32[:n])
     np.clip(edges, 0.0, 1.0, out=edges)  # how much of pixel j lies left of each grid edge
-    weights = edges[1:] - edges[:-1]
-    weights *= np.float32(k)
-    return weights
+    return edges[1:] - edges[:-1]
 
 
 def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
