@@ -93,10 +93,10 @@ def _up_alpha(rows: np.ndarray, bpp: int, offset: int, width: int, height: int) 
     the rows with any change, colour changes too (that only widens the band summed), then
     within them the columns whose alpha changes.
     """
-    changed = np.flatnonzero(rows[:, 1:].max(axis=1))  # rows with any change, colour too
+    changed = rows[:, 1:].max(axis=1).nonzero()[0]  # rows with any change, colour too
     if changed.size:
         r0, r1 = int(changed[0]), int(changed[-1]) + 1
-        columns = np.flatnonzero(rows[r0:r1, 1:].max(axis=0)[offset::bpp])  # alpha changes only
+        columns = rows[r0:r1, 1:].max(axis=0)[offset::bpp].nonzero()[0]  # alpha changes only
     if not changed.size or not columns.size:
         return Alpha(np.zeros((0, 0), np.uint8), 0, 0, width, height)
     c0, c1 = int(columns[0]), int(columns[-1]) + 1
@@ -105,18 +105,18 @@ def _up_alpha(rows: np.ndarray, bpp: int, offset: int, width: int, height: int) 
         block = np.concatenate([block, np.broadcast_to(block[-1], (height - r1, c1 - c0))])
     # The columns are tight; the rows may not be (colour changes counted too, the last change
     # may be back to transparent), so they are cut to the inked ones.
-    inked = np.flatnonzero(block.max(axis=1))
+    inked = block.max(axis=1).nonzero()[0]
     return Alpha(block[inked[0]:inked[-1] + 1], c0, r0 + int(inked[0]), width, height)
 
 
 def _box(alpha: np.ndarray, x: int, y: int, width: int, height: int) -> Alpha:
     """Alpha values placed at (x, y), everything else 0, trimmed to the box of the non-zero
     ones. (max, not any: on bytes numpy's max is vectorized and several times faster.)"""
-    rows = np.flatnonzero(alpha.max(axis=1))
+    rows = alpha.max(axis=1).nonzero()[0]
     if not rows.size:
         return Alpha(np.zeros((0, 0), np.uint8), 0, 0, width, height)
     band = alpha[rows[0]:rows[-1] + 1]
-    cols = np.flatnonzero(band.max(axis=0))
+    cols = band.max(axis=0).nonzero()[0]
     return Alpha(band[:, cols[0]:cols[-1] + 1], x + int(cols[0]), y + int(rows[0]), width, height)
 
 

@@ -268,7 +268,7 @@ def from_pixels(values: Any) -> Preprocessed:
     limit = max(SPECK_MIN_PX, SPECK_FRACTION * GRID)
     if not inked.any():
         raise EmptyDrawing("Nothing to recognize: every pixel is blank. Draw a digit.")
-    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    rows, cols = inked.any(axis=1).nonzero()[0], inked.any(axis=0).nonzero()[0]
     fitted = [int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)]
     if max(fitted) < limit or array.sum() < SPECK_MIN_MASS * limit ** 2:
         raise EmptyDrawing(f"Nothing to recognize: the ink is a {fitted[0]}×{fitted[1]} pixel speck. Draw a digit.")
@@ -469,10 +469,10 @@ def _border_median(channel: np.ndarray) -> float:
 
 def _bbox(a: np.ndarray) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1), exclusive, of the non-zero pixels of a 2-D array; None if there are none."""
-    rows = np.flatnonzero(a.any(axis=1))
+    rows = a.any(axis=1).nonzero()[0]
     if not rows.size:
         return None
-    cols = np.flatnonzero(a[rows[0]:rows[-1] + 1].any(axis=0))
+    cols = a[rows[0]:rows[-1] + 1].any(axis=0).nonzero()[0]
     return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
@@ -542,9 +542,9 @@ def _canvas_ink(alpha: Alpha) -> tuple[np.ndarray, tuple[int, int]] | None:
     cut = _CUTS.get(high)
     if cut is None:  # the table is 0 below the cut and positive from it
         cut = _CUTS.setdefault(high, int(np.argmax(table > 0)))
-    rows = np.flatnonzero(row_peaks >= cut)
+    rows = (row_peaks >= cut).nonzero()[0]
     band = box[rows[0]:rows[-1] + 1]
-    cols = np.flatnonzero(band.max(axis=0) >= cut)
+    cols = (band.max(axis=0) >= cut).nonzero()[0]
     crop = band[:, cols[0]:cols[-1] + 1]
     origin = (alpha.x + int(cols[0]), alpha.y + int(rows[0]))
     if high == 255:  # opaque ink: the table keeps every level from the cut as it is
@@ -719,7 +719,7 @@ def _ink_box(work: np.ndarray, tight: bool = False) -> Box:
         top, bottom = float(work[0].max()), float(work[-1].max())
     else:
         row_peaks, col_peaks = work.max(axis=1), work.max(axis=0)
-        rows, cols = np.flatnonzero(row_peaks), np.flatnonzero(col_peaks)
+        rows, cols = row_peaks.nonzero()[0], col_peaks.nonzero()[0]
         left, right = float(col_peaks[cols[0]]), float(col_peaks[cols[-1]])
         top, bottom = float(row_peaks[rows[0]]), float(row_peaks[rows[-1]])
     x0, x1 = cols[0] + 1.0 - left, cols[-1] + right
