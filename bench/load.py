@@ -17,8 +17,9 @@ has caught up. Requests still unanswered ``--drain`` seconds after the step coun
 What a drawer sends is a mix (``--mix``) of
 - ``strokes``: the page's own request, ``{"strokes", "width": 280, "height": 280}`` with
   the drawing so far (1-3 strokes, 30-200 points, as pointer events sample a digit);
-- ``png``: a 280×280 RGBA canvas PNG as a data URL, like Chromium's ``toDataURL()`` of a
-  cleared canvas (black ink in the alpha channel), drawn from MNIST test digits;
+- ``png``: a 280×280 RGBA canvas PNG as a data URL, encoded as Chromium's ``toDataURL()``
+  encodes a cleared canvas (black ink in the alpha channel; tests/drawing.chromium_png),
+  drawn from MNIST test digits;
 - ``pixels``: 784 values of an MNIST test digit, what the page posts for an example.
 
 After ``--warmup`` seconds of 16 drawers (not reported), for each step (number of drawers,
@@ -136,7 +137,7 @@ def request_bodies(count: int = 40, seed: int = 0) -> dict[str, list[bytes]]:
         image = test.images[i]
         height = rng.randrange(140, 230)
         at = (rng.randrange(0, CANVAS - height), rng.randrange(0, CANVAS - height))
-        data = canvas_png(image, size=CANVAS, height=height, at=at, mode="transparent")
+        data = canvas_png(image, size=CANVAS, height=height, at=at, mode="transparent", encoder="chromium")
         png.append(json.dumps({"image": "data:image/png;base64," + base64.b64encode(data).decode()}).encode())
         pixels.append(json.dumps({"pixels": np.round(image.astype(float), 4).tolist()}).encode())
     strokes = [json.dumps(strokes_drawing(rng), separators=(",", ":")).encode() for _ in range(count)]

@@ -21,10 +21,8 @@ import base64
 import io
 import platform
 import statistics
-import struct
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from model import preprocess  # noqa: E402
 from model.png import canvas_alpha  # noqa: E402
+from tests.drawing import chromium_png  # noqa: E402
 
 CANVAS = 280
 PEN = 18
@@ -80,19 +79,6 @@ def pillow_png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def chromium_like_png(image: Image.Image) -> bytes:
-    """RGBA, every row filtered Up, zlib level 1: how Chromium's toDataURL() encodes."""
-    pixels = np.asarray(image.convert("RGBA")).reshape(image.height, -1)
-    up = np.diff(pixels, axis=0, prepend=np.zeros((1, pixels.shape[1]), np.uint8))  # uint8 wraps
-    rows = np.hstack([np.full((image.height, 1), 2, np.uint8), up])
-    header = struct.pack(">IIBBBBB", image.width, image.height, 8, 6, 0, 0, 0)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
-            + chunk(b"IEND", b""))
-
-
 def timings(call, repeats: int) -> list[float]:
     for _ in range(min(100, repeats)):  # warm up caches and allocators
         call()
@@ -111,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
     path = digit_path()
     image = canvas_image(path)
-    png, general = chromium_like_png(image), pillow_png(image)
+    png, general = chromium_png(image), pillow_png(image)
     url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     strokes = [path.tolist()]
     check = preprocess.from_png(png)

@@ -250,3 +250,19 @@ def test_a_pillow_encoded_canvas_still_goes_the_general_way():
     png = canvas_png(image)
     assert canvas_alpha(png) is None
     assert preprocess.from_png(png).info["polarity"] == "alpha"
+
+
+def test_the_chromium_like_encoder_of_the_benches_writes_what_chromium_writes():
+    """tests/drawing.chromium_png (bench/load.py, bench/preprocess_speed.py) makes the same
+    choices as the real canvases, so the benches measure the path browsers take."""
+    from tests.chromium_canvases import encoding
+
+    image = np.zeros(784, np.float32)
+    image.reshape(28, 28)[5:23, 10:17] = 1.0
+    png = canvas_png(image, encoder="chromium")
+    chosen = encoding(png)
+    real = MANIFEST["files"][0]
+    assert {k: chosen[k] for k in ("depth", "colour_type", "interlace", "filters", "zlib_level_flag")} == \
+        {k: real[k] for k in ("depth", "colour_type", "interlace", "filters", "zlib_level_flag")}
+    assert_decodes_as_pillow(png)
+    np.testing.assert_array_equal(preprocess.from_png(png).pixels, preprocess.from_png(canvas_png(image)).pixels)
