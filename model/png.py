@@ -14,8 +14,9 @@ preprocessing looks at next.
 Anything else returns ``None`` and the caller decodes with Pillow: other colour types or
 depths, interlacing, the Average or Paeth filters (each byte depends on the one to its left,
 which does not vectorize), and anything irregular — a bad CRC, an unknown critical chunk, a
-stream that is short, long or followed by junk. So this module never has to explain a
-damaged file; Pillow's path does that, and decides exactly as before.
+stream that is short or long (data after its end is ignored, as Pillow ignores it). So this
+module never has to explain a damaged file; Pillow's path does that, and decides exactly as
+before.
 """
 from __future__ import annotations
 

@@ -143,6 +143,12 @@ def test_the_box_of_ink_is_found_wherever_it_is(colour, filters, name, boxes):
     assert_decodes_as_pillow(encode(pixels, rows))
 
 
+def test_data_after_the_stream_is_ignored_as_pillow_ignores_it():
+    pixels = rgba(12, 10, seed=5)
+    png = encode(pixels, [2] * 12, stream=zlib.compress(filtered_rows(pixels, [2] * 12)) + b"junk")
+    assert_decodes_as_pillow(png)
+
+
 def test_split_idat_and_ancillary_chunks_are_fine():
     pixels = rgba(30, 20, seed=3)
     png = encode(pixels, [2] * 30, split=7,
