@@ -163,7 +163,12 @@ def stroke_width(image: np.ndarray) -> float:
     peak = float(image.max()) if image.size else 0.0
     if not peak > 0:
         return 0.0
-    return float(2.0 * image.sum(dtype=np.float64) / (math.pi / 4.0 * _crossings(image > 0.3 * peak)))
+    return _width(float(image.sum(dtype=np.float64)), image > 0.3 * peak)
+
+
+def _width(area: float, inked: np.ndarray) -> float:
+    """2·area / perimeter, the perimeter being ``inked``'s edge crossings × π/4."""
+    return 2.0 * area / (math.pi / 4.0 * _crossings(inked))
 
 
 def _crossings(inked: np.ndarray) -> int:
@@ -380,13 +385,17 @@ def _decode_png(png: bytes, size: tuple[int, int]) -> Image.Image:
 
 # --- PNG: which pixels are ink -------------------------------------------------------------
 
+def _fully_transparent() -> EmptyDrawing:
+    return EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
+
+
 def _alpha_background(alpha: np.ndarray) -> float | None:
     """The background level if the alpha channel carries the drawing (it varies, and the
     border is transparent); ``None`` if the drawing must be read from the colours instead.
     A fully transparent image is an empty drawing."""
     low, high = int(alpha.min()), int(alpha.max())
     if high < MIN_CONTRAST * 255:
-        raise EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
+        raise _fully_transparent()
     if high - low < MIN_CONTRAST * 255:
         return None
     border = _border_median(alpha)
@@ -500,7 +509,7 @@ def _ink_crop(channel: np.ndarray, background: float, sign: int) -> tuple[np.nda
         order = np.argsort(contrast)
         cumulative = np.cumsum(counts[order])
         full = float(contrast[order][np.searchsorted(cumulative, 0.98 * cumulative[-1])])
-    ink = np.take(_ink_table(background, sign, full), crop)
+    ink = np.take(_ink_table(background, sign, full)[0], crop)
     local = _bbox(ink)
     if local is None:
         raise EmptyDrawing("Nothing to recognize: the image is blank. Draw a digit.")
@@ -508,17 +517,15 @@ def _ink_crop(channel: np.ndarray, background: float, sign: int) -> tuple[np.nda
 
 
 @functools.lru_cache(maxsize=64)
-def _ink_table(background: float, sign: int, full: float) -> np.ndarray:
+def _ink_table(background: float, sign: int, full: float) -> tuple[np.ndarray, int]:
     """Channel level → ink (uint8): contrast with the background over the ink's full contrast,
-    0 where that is below MIN_CONTRAST of full scale or INK_FLOOR of the ink's contrast."""
+    0 where that is below MIN_CONTRAST of full scale or INK_FLOOR of the ink's contrast; and,
+    for ink above the background (sign +1), the cut: the lowest level that is ink."""
     contrast = sign * (np.arange(256, dtype=np.float64) - background)
     inked = contrast >= max(MIN_CONTRAST * 255, INK_FLOOR * full)
     table = np.where(inked, np.round(np.clip(contrast / full, 0.0, 1.0) * 255), 0).astype(np.uint8)
     table.flags.writeable = False  # shared between calls and threads
-    return table
-
-
-_CUTS: dict[int, int] = {}  # the most opaque alpha level → the lowest level that is ink
+    return table, int(np.argmax(inked))
 
 
 def _canvas_ink(alpha: Alpha) -> tuple[np.ndarray, tuple[int, int]] | None:
@@ -529,19 +536,16 @@ def _canvas_ink(alpha: Alpha) -> tuple[np.ndarray, tuple[int, int]] | None:
     The same ink, the same crop: a level is ink from ``cut`` up, so the tight box is where
     the row and column maxima reach ``cut``, found without making the ink image first.
     """
-    if alpha.box.size == 0:
-        raise EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
     if alpha.touches_border():
         return None  # the border's median decides what the background is: the general way
     box = alpha.box
+    if box.size == 0:
+        raise _fully_transparent()
     row_peaks = box.max(axis=1)
     high = int(row_peaks.max())
     if high < MIN_CONTRAST * 255:
-        raise EmptyDrawing("Nothing to recognize: the image is fully transparent. Draw a digit.")
-    table = _ink_table(0.0, +1, float(high))
-    cut = _CUTS.get(high)
-    if cut is None:  # the table is 0 below the cut and positive from it
-        cut = _CUTS.setdefault(high, int(np.argmax(table > 0)))
+        raise _fully_transparent()
+    table, cut = _ink_table(0.0, +1, float(high))  # the table is 0 below the cut, positive from it
     rows = (row_peaks >= cut).nonzero()[0]
     band = box[rows[0]:rows[-1] + 1]
     cols = (band.max(axis=0) >= cut).nonzero()[0]
@@ -624,7 +628,7 @@ def _normalize_width(work: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
     # Work on the shape, not its shading: soft edges (or a faint hairline) would otherwise
     # act like extra blur. Half the peak is where an anti-aliased edge lies.
     inked = work >= 0.5 * work.max()
-    w = 2.0 * np.count_nonzero(inked) / (math.pi / 4.0 * _crossings(inked))  # stroke_width of the shape
+    w = _width(np.count_nonzero(inked), inked)  # stroke_width of the shape
     current = w * BOX / longer  # grid pixels, if fitted as it is
     low, high = WIDTH_BAND
     goal = min(max(current, low), high)
@@ -768,7 +772,7 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
         raise EmptyDrawing("Nothing to recognize: no ink is left once the drawing is fitted. Draw a digit.")
     gx = float(grid_columns @ _INDEX32[:GRID]) / grid_mass
     gy = float(grid_rows @ _INDEX32[:GRID]) / grid_mass
-    width = 2.0 * grid_mass / (math.pi / 4.0 * _crossings(grid > 0.3 * float(grid.max())))
+    width = _width(grid_mass, grid > 0.3 * float(grid.max()))  # stroke_width(grid)
     placed = {
         "fitted_size": [round(float(bw * k), 3), round(float(bh * k), 3)],
         "shift": [round(float(dx), 3), round(float(dy), 3)],
