@@ -76,11 +76,25 @@ def good(path: str, status: int, body: bytes) -> bool:
     return body == b'{"live":true}'
 
 
+async def timed(connection: Connection, path: str, request: bytes, result: dict) -> None:
+    """One exchange: its time into ``result["times"]`` if the answer is right, else an error."""
+    t = time.perf_counter()
+    try:
+        status, body = await connection.exchange(request)
+        ok = good(path, status, body)
+    except (OSError, asyncio.IncompleteReadError, ValueError):
+        ok = False
+        connection.close()
+    if ok:
+        result["times"].append(time.perf_counter() - t)
+    else:
+        result["errors"] += 1
+
+
 async def sequential(host: str, port: int, requests: dict[str, list[bytes]], n: int) -> dict:
     connection = Connection(host, port)
     await connection.open()
-    times = {k: [] for k in requests}
-    errors = {k: 0 for k in requests}
+    results = {k: {"times": [], "errors": 0} for k in requests}
     for k, reqs in requests.items():  # warm up both routes
         for i in range(50):
             await connection.exchange(reqs[i % len(reqs)])
@@ -88,19 +102,11 @@ async def sequential(host: str, port: int, requests: dict[str, list[bytes]], n: 
     for start in range(0, n, block):
         for k, reqs in requests.items():
             for i in range(start, min(n, start + block)):
-                t = time.perf_counter()
-                try:
-                    status, body = await connection.exchange(reqs[i % len(reqs)])
-                    ok = good(k, status, body)
-                except (OSError, asyncio.IncompleteReadError, ValueError):
-                    ok = False
-                    connection.close()
-                if ok:
-                    times[k].append(time.perf_counter() - t)
-                else:
-                    errors[k] += 1
+                await timed(connection, k, reqs[i % len(reqs)], results[k])
     connection.close()
-    return {k: {"times": times[k], "errors": errors[k], "seconds": sum(times[k])} for k in requests}
+    for r in results.values():
+        r["seconds"] = sum(r["times"])
+    return results
 
 
 async def concurrent(host: str, port: int, requests: dict[str, list[bytes]], clients: int,
@@ -113,17 +119,7 @@ async def concurrent(host: str, port: int, requests: dict[str, list[bytes]], cli
     async def client(c: Connection, k: str, reqs: list[bytes], until: float, offset: int) -> None:
         i = offset
         while time.perf_counter() < until:
-            t = time.perf_counter()
-            try:
-                status, body = await c.exchange(reqs[i % len(reqs)])
-                ok = good(k, status, body)
-            except (OSError, asyncio.IncompleteReadError, ValueError):
-                ok = False
-                c.close()
-            if ok:
-                results[k]["times"].append(time.perf_counter() - t)
-            else:
-                results[k]["errors"] += 1
+            await timed(c, k, reqs[i % len(reqs)], results[k])
             i += 1
 
     slices = max(2, round(seconds / SLICE))

@@ -45,9 +45,7 @@ def chromium_png(image: Image.Image) -> bytes:
     pixels = np.asarray(image.convert("RGBA")).reshape(image.height, -1)
     up = np.diff(pixels, axis=0, prepend=np.zeros((1, pixels.shape[1]), np.uint8))  # uint8 wraps
     rows = np.hstack([np.full((image.height, 1), 2, np.uint8), up])
-    header = struct.pack(">IIBBBBB", image.width, image.height, 8, 6, 0, 0, 0)
-    return (PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
-            + png_chunk(b"IEND", b""))
+    return png(image.width, image.height, zlib.compress(rows.tobytes(), 1), colour=6)
 
 
 def data_url(png: bytes) -> str:
@@ -63,12 +61,17 @@ def png_chunk(kind: bytes, data: bytes, crc: int | None = None) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc & 0xFFFFFFFF)
 
 
-def png(width: int, height: int, idat: bytes, depth: int = 8, colour: int = 0,
-        extra: list[bytes] = (), ihdr_crc: int | None = None, interlace: int = 0) -> bytes:
-    """A PNG assembled by hand: its header may declare anything, whatever ``idat`` holds."""
+def png(width: int, height: int, idat: bytes | list[bytes], depth: int = 8, colour: int = 0,
+        extra: list[bytes] = (), ihdr_crc: int | None = None, interlace: int = 0,
+        after: list[bytes] = ()) -> bytes:
+    """A PNG assembled by hand: its header may declare anything, whatever ``idat`` holds
+    (one IDAT chunk, or one per piece of a list); ``extra`` chunks go before the image data,
+    ``after`` chunks after it."""
     ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, interlace)
+    pieces = [idat] if isinstance(idat, bytes) else idat
     return (PNG_SIGNATURE + png_chunk(b"IHDR", ihdr, ihdr_crc) + b"".join(extra)
-            + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b""))
+            + b"".join(png_chunk(b"IDAT", piece) for piece in pieces) + b"".join(after)
+            + png_chunk(b"IEND", b""))
 
 
 def png_declaring(width: int, height: int) -> bytes:

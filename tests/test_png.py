@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 import zlib
 
 import numpy as np
@@ -17,7 +16,7 @@ from PIL import Image
 from model import preprocess
 from model.png import canvas_alpha
 from tests.chromium_canvases import OUT as CHROMIUM_CANVASES
-from tests.drawing import PNG_SIGNATURE, canvas_png, png_chunk
+from tests.drawing import PNG_SIGNATURE, canvas_png, png, png_chunk
 
 FIXTURES = sorted(CHROMIUM_CANVASES.glob("*.png"))
 MANIFEST = json.loads((CHROMIUM_CANVASES / "manifest.json").read_text())
@@ -72,12 +71,9 @@ def encode(pixels: np.ndarray, filters, colour: int = 6, depth: int = 8, interla
            stream: bytes | None = None) -> bytes:
     """A PNG by hand: any filters per row, IDAT split into pieces of ``split`` bytes."""
     h, w = pixels.shape[:2]
-    ihdr = struct.pack(">IIBBBBB", w, h, depth, colour, 0, 0, interlace)
     data = zlib.compress(filtered_rows(pixels, filters), 1) if stream is None else stream
     pieces = [data[i:i + split] for i in range(0, len(data), split)] if split else [data]
-    return (PNG_SIGNATURE + png_chunk(b"IHDR", ihdr) + b"".join(chunks_before)
-            + b"".join(png_chunk(b"IDAT", p) for p in pieces) + b"".join(chunks_after)
-            + png_chunk(b"IEND", b""))
+    return png(w, h, pieces, depth, colour, extra=chunks_before, interlace=interlace, after=chunks_after)
 
 
 def rgba(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -189,7 +185,10 @@ def _declined() -> list[tuple[str, bytes]]:
     ]
 
 
-@pytest.mark.parametrize("name,png", _declined(), ids=[d[0] for d in _declined()])
+DECLINED = _declined()
+
+
+@pytest.mark.parametrize("name,png", DECLINED, ids=[d[0] for d in DECLINED])
 def test_anything_unusual_is_left_to_pillow(name, png):
     assert canvas_alpha(png) is None
 

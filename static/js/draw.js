@@ -155,6 +155,16 @@ export function createDrawing(canvas, { inkColor = "#f4f7ff", lineWidthRatio = 1
     render();
   }
 
+  /** Undo and redo: take the newest action off one stack, (re)play it, keep it on the other. */
+  function move(from, to, play) {
+    const action = from.pop();
+    play(action);
+    to.push(action);
+    render();
+    emit("change");
+    return true;
+  }
+
   const surface = {
     events,
     /** Every stroke, including the one being drawn (copies: callers may serialize them). */
@@ -166,24 +176,8 @@ export function createDrawing(canvas, { inkColor = "#f4f7ff", lineWidthRatio = 1
     get isDrawing() { return current !== null; },
     get canUndo() { return done.length > 0 && !current; },
     get canRedo() { return undone.length > 0 && !current; },
-    undo() {
-      if (!surface.canUndo) return false;
-      const action = done.pop();
-      revert(action);
-      undone.push(action);
-      render();
-      emit("change");
-      return true;
-    },
-    redo() {
-      if (!surface.canRedo) return false;
-      const action = undone.pop();
-      apply(action);
-      done.push(action);
-      render();
-      emit("change");
-      return true;
-    },
+    undo() { return surface.canUndo && move(done, undone, revert); },
+    redo() { return surface.canRedo && move(undone, done, apply); },
     /** Clearing is itself undoable, so a slip of the Esc key costs nothing. */
     clear() {
       if (current || strokes.length === 0) return false;
