@@ -43,6 +43,10 @@ BAD_REQUESTS = [
     ("Infinity literal", "post", "/api/predict", {"data": '{"pixels": [Infinity]}', "content_type": "application/json"}, 400, "malformed-json"),
     ("not UTF-8", "post", "/api/predict", {"data": b'{"image": "\xff\xfe"}', "content_type": "application/json"}, 400, "malformed-json"),
     ("deeply nested", "post", "/api/predict", {"data": nested(100_000), "content_type": "application/json"}, 400, "malformed-json"),
+    ("pixel beyond 64-bit integers", "post", "/api/predict", {"data": '{"pixels": [' + "1" * 30 + ', 0]}', "content_type": "application/json"},
+     422, "bad-pixels"),
+    ("lone surrogate as the image", "post", "/api/predict", {"data": '{"image": "\\ud800"}', "content_type": "application/json"},
+     400, "bad-base64"),
     ("JSON array", "post", "/api/predict", {"json": []}, 400, "invalid-request"),
     ("JSON string", "post", "/api/predict", {"json": "7"}, 400, "invalid-request"),
     ("empty object", "post", "/api/predict", {"json": {}}, 400, "invalid-request"),
@@ -94,6 +98,43 @@ def test_bad_requests_get_a_problem(client, method, path, kwargs, status, code):
     assert "Traceback" not in problem["detail"]
     # and the next normal request still works
     assert client.post("/api/predict", json={"pixels": DIGIT.ravel().tolist()}).status_code == 200
+
+
+JSON_DOCUMENTS = [
+    b'{"a": 1, "a": 2}', b"-0", b"-0.0", b"1E2", b"1e-400", b"[1.5e-320]", b"1e400", b"12345678901234567890",
+    b"-9223372036854775809", b"18446744073709551616", b"0.1", b"[]", b"{}", b'""', b"null", b"true",
+    b' \t\r\n[1 , 2 ]\n', b'"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t"', '"é😀"'.encode(), b'"\\ud800"',
+    b'"\\udc00\\ud800"', b"\xef\xbb\xbf{}", '{"a": 1}'.encode("utf-16"), '[1]'.encode("utf-32-le"), b"NaN",
+    b"[Infinity]", b"[-Infinity]", b"01", b"1.", b".5", b"+1", b"[1,]", b'{"a":1,}', b"'a'", b'"\x01"', b"[1] x",
+    b"", b" ", b"\xff", b'"\xed\xa0\x80"', b"[" * 2000 + b"]" * 2000, b"[" * 100 + b"]" * 100,
+]
+
+
+@pytest.mark.parametrize("document", JSON_DOCUMENTS, ids=range(len(JSON_DOCUMENTS)))
+def test_request_json_is_read_as_json_reads_it(app, document):
+    """orjson reads request bodies first and json the rest: together they accept exactly what
+    json accepts, with the same values (integers beyond 64 bits, the one difference, become
+    floats), and refuse the rest as malformed JSON."""
+    import json
+
+    from server.api import json_body, reject_constant
+    from server.errors import Problem
+
+    def read():
+        with app.test_request_context("/api/predict", method="POST", data=document,
+                                      content_type="application/json"):
+            return json_body()
+
+    try:
+        expected = json.loads(document, parse_constant=reject_constant)
+    except (ValueError, RecursionError):
+        with pytest.raises(Problem) as caught:
+            read()
+        assert caught.value.code == "malformed-json"
+        return
+    if type(expected) is int and not -2**63 <= expected < 2**64:
+        expected = float(expected)
+    assert repr(read()) == repr(expected)
 
 
 def test_a_bad_input_in_a_batch_is_named(client):
