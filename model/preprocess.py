@@ -82,6 +82,11 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _INDEX = np.arange(4 * MAX_SIDE, dtype=np.float64)  # 0, 1, 2, ...: sliced, not rebuilt, on every call
 _INDEX32 = _INDEX.astype(np.float32)
 _ONES32 = np.ones(len(_INDEX), dtype=np.float32)
+_ONE_INDEX32 = np.stack([_ONES32, _INDEX32])  # rows [1, 1, ...] and [0, 1, 2, ...]: moments as products
+# Each pixel of the 28×28 grid (row-major) with its [1, x, y]: mass and moments in one product.
+_GRID_MOMENTS = np.stack([np.ones(GRID * GRID), np.tile(_INDEX[:GRID], GRID), np.repeat(_INDEX[:GRID], GRID)],
+                         axis=1).astype(np.float32)
+_GRID_EDGES = np.concatenate([_INDEX32[:GRID + 1], _INDEX32[:GRID + 1]])  # grid edges, for y then x
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -749,11 +754,9 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
     bw, bh = box[2] - box[0], box[3] - box[1]
     k = BOX / max(bw, bh)
     h, w = work.shape
-    # Column and row sums as matrix-vector products: BLAS does them faster than sum(axis=...).
-    columns, rows = _ONES32[:h] @ work, work @ _ONES32[:w]
-    mass = float(columns.sum(dtype=np.float64))
-    cx = float(columns @ _INDEX32[:w]) / mass + 0.5  # continuous coordinates
-    cy = float(rows @ _INDEX32[:h]) / mass + 0.5
+    # Mass and first moments in two products: [1; y] · work · [1, x]ᵀ = [[m, Σx], [Σy, Σxy]].
+    (mass, sum_x), (sum_y, _) = (_ONE_INDEX32[:, :h] @ work @ _ONE_INDEX32[:, :w].T).tolist()
+    cx, cy = sum_x / mass + 0.5, sum_y / mass + 0.5  # continuous coordinates
     # Geometric centring first (box centre to the grid's centre, 14.0 continuous), then the shift.
     tx = GRID / 2 - k * (box[0] + box[2]) / 2
     ty = GRID / 2 - k * (box[1] + box[3]) / 2
@@ -763,16 +766,15 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
     # cutting off ink is worse than a mass slightly off centre. MNIST's boxes stay inside too.
     dx = min(max(dx, -(k * box[0] + tx)), GRID - (k * box[2] + tx))
     dy = min(max(dy, -(k * box[1] + ty)), GRID - (k * box[3] + ty))
-    grid = _area_matrix(h, k, ty + dy) @ work @ _area_matrix(w, k, tx + dx).T
+    rows, columns = _area_matrices(h, w, k, ty + dy, tx + dx)
+    grid = rows @ work @ columns.T
     grid *= np.float32(k * k)  # the matrices hold lengths; area averages need k per axis
     np.clip(grid, 0.0, 1.0, out=grid)
     # What came out, measured: centre of mass (index coordinates) and stroke width.
-    grid_columns, grid_rows = _ONES32[:GRID] @ grid, grid @ _ONES32[:GRID]
-    grid_mass = float(grid_columns.sum(dtype=np.float64))
+    grid_mass, gx, gy = (grid.ravel() @ _GRID_MOMENTS).tolist()
     if not grid_mass > 0:  # cannot happen after the speck checks; never divide by it regardless
         raise EmptyDrawing("Nothing to recognize: no ink is left once the drawing is fitted. Draw a digit.")
-    gx = float(grid_columns @ _INDEX32[:GRID]) / grid_mass
-    gy = float(grid_rows @ _INDEX32[:GRID]) / grid_mass
+    gx, gy = gx / grid_mass, gy / grid_mass
     width = _width(grid_mass, grid > 0.3 * float(grid.max()))  # stroke_width(grid)
     placed = {
         "fitted_size": [round(float(bw * k), 3), round(float(bh * k), 3)],
@@ -783,14 +785,19 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
     return grid.ravel(), k, placed
 
 
-def _area_matrix(n: int, k: float, t: float) -> np.ndarray:
-    """(28, n): grid pixel u covers working [(u − t)/k, (u + 1 − t)/k); its entry for working
-    pixel j is the length of that interval inside [j, j + 1). (Times k, the weight of j in
-    the area average: the caller applies k once to the product.)"""
+def _area_matrices(h: int, w: int, k: float, ty: float, tx: float) -> tuple[np.ndarray, np.ndarray]:
+    """(28, h) and (28, w): grid pixel u covers working [(u − t)/k, (u + 1 − t)/k) on each
+    axis; its entry for working pixel j is the length of that interval inside [j, j + 1).
+    (Times k, the weight of j in the area average: the caller applies k once to the product.)
+    Both axes in one pass."""
     # float32 throughout (good to 1e-6, as the image they multiply): half the time.
-    edges = np.subtract.outer((_INDEX32[:GRID + 1] - np.float32(t)) * np.float32(1 / k), _INDEX32[:n])
+    starts = _GRID_EDGES * np.float32(1 / k)
+    starts[:GRID + 1] -= np.float32(ty / k)
+    starts[GRID + 1:] -= np.float32(tx / k)
+    edges = np.subtract.outer(starts, _INDEX32[:max(h, w)])
     np.clip(edges, 0.0, 1.0, out=edges)  # how much of pixel j lies left of each grid edge
-    return edges[1:] - edges[:-1]
+    lengths = edges[1:] - edges[:-1]  # row GRID spans the two axes' edges: not used
+    return lengths[:GRID, :h], lengths[GRID + 1:, :w]
 
 
 def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
