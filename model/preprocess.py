@@ -801,24 +801,21 @@ def _area_matrices(h: int, w: int, k: float, ty: float, tx: float) -> tuple[np.n
 
 
 def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """Separable Gaussian blur (truncated at 3σ) as shifted sums; ``image`` must already have
-    a zero margin of at least 3σ, which the result keeps.
+    """Separable Gaussian blur (truncated at 3σ); ``image`` must already have a zero margin of
+    at least 3σ, which the result keeps.
 
-    Shifted sums rather than a matrix product: products this size go to a multi-threaded
-    BLAS, which on a busy machine costs ten times more than the arithmetic.
+    Each axis is one np.convolve over the image's lines laid end to end: the margins keep
+    lines apart (the ink of two neighbouring lines is at least 2·3σ apart, and the kernel
+    reaches 3σ), and one call does in C what shifted sums did in 4·3σ numpy calls, in a
+    third of the time. (A matrix product with a banded matrix is no faster: it multiplies
+    the zeros too.)
     """
     radius = int(math.ceil(3.0 * sigma))
-    taps = np.exp(-0.5 * (np.arange(radius + 1) / sigma) ** 2)
-    taps = (taps / (2.0 * taps.sum() - taps[0])).astype(np.float32)
-    out = image
-    for axis in (1, 0):
-        src = out if axis == 1 else out.T
-        acc = src * taps[0]
-        for k in range(1, radius + 1):  # the kernel is symmetric: both neighbours at once
-            acc[:, k:] += taps[k] * src[:, :-k]
-            acc[:, :-k] += taps[k] * src[:, k:]
-        out = acc if axis == 1 else acc.T
-    return np.ascontiguousarray(out)
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps = (taps / taps.sum()).astype(np.float32)
+    h, w = image.shape
+    columns = np.convolve(image.T.ravel(), taps, mode="same").reshape(w, h)  # down each column
+    return np.convolve(columns.T.ravel(), taps, mode="same").reshape(h, w)  # along each row
 
 
 def _phi(z: float) -> float:

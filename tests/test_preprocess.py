@@ -268,6 +268,27 @@ def test_pen_width_is_brought_into_mnists_range(digits):
             assert low - 0.3 < width < high + 0.3, (pen, width)
 
 
+@pytest.mark.parametrize("sigma", [1.0, 1.3, 2.0, 2.7])
+def test_gaussian_blur_is_the_naive_convolution(sigma):
+    """The blur used to change stroke width, against a per-pixel loop over the 2-D kernel,
+    on ink that comes as close to the image's edges as its contract allows (a margin of 3σ)."""
+    rng = np.random.default_rng(int(sigma * 10))
+    radius = int(np.ceil(3 * sigma))
+    margin = radius
+    ink = (rng.random((23, 17)) > 0.55).astype(np.float32)
+    ink[0, :] = ink[-1, :] = ink[:, 0] = ink[:, -1] = 1.0  # ink on the margin's inner edge
+    image = np.zeros((23 + 2 * margin, 17 + 2 * margin), np.float32)
+    image[margin:-margin, margin:-margin] = ink
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    kernel = np.outer(taps, taps) / taps.sum() ** 2
+    expected = np.zeros(image.shape)
+    for y, x in zip(*np.nonzero(image)):
+        expected[y - radius:y + radius + 1, x - radius:x + radius + 1] += image[y, x] * kernel
+    blurred = preprocess._gaussian_blur(image, sigma)
+    assert blurred.shape == image.shape and blurred.dtype == np.float32
+    np.testing.assert_allclose(blurred, expected, atol=1e-6)
+
+
 def test_a_hairline_and_a_marker_give_the_same_digit(network):
     for digit, strokes in HAND_DRAWN.items():
         hairline = preprocess.from_png(render_strokes(strokes, pen=1.5))
