@@ -21,7 +21,6 @@ before.
 from __future__ import annotations
 
 import struct
-import zlib
 from typing import NamedTuple
 
 import deflate
@@ -43,6 +42,7 @@ class Alpha(NamedTuple):
     y: int
     width: int        # the whole image's size
     height: int
+    row_peaks: np.ndarray  # (h,) uint8: each row's largest value (finding the box needs them)
 
     def full(self) -> np.ndarray:
         """The whole (height, width) alpha channel."""
@@ -99,26 +99,35 @@ def _up_alpha(rows: np.ndarray, bpp: int, offset: int, width: int, height: int) 
         r0, r1 = int(changed[0]), int(changed[-1]) + 1
         columns = rows[r0:r1, 1:].max(axis=0)[offset::bpp].nonzero()[0]  # alpha changes only
     if not changed.size or not columns.size:
-        return Alpha(np.zeros((0, 0), np.uint8), 0, 0, width, height)
+        return _empty(width, height)
     c0, c1 = int(columns[0]), int(columns[-1]) + 1
     block = np.cumsum(rows[r0:r1, 1 + offset + bpp * c0:1 + bpp * c1:bpp], axis=0, dtype=np.uint8)
     if block[-1].any():  # ink down to the bottom edge: the last row repeats to the end
         block = np.concatenate([block, np.broadcast_to(block[-1], (height - r1, c1 - c0))])
     # The columns are tight; the rows may not be (colour changes counted too, the last change
     # may be back to transparent), so they are cut to the inked ones.
-    inked = block.max(axis=1).nonzero()[0]
-    return Alpha(block[inked[0]:inked[-1] + 1], c0, r0 + int(inked[0]), width, height)
+    peaks = block.max(axis=1)
+    inked = peaks.nonzero()[0]
+    i0, i1 = int(inked[0]), int(inked[-1]) + 1
+    return Alpha(block[i0:i1], c0, r0 + i0, width, height, peaks[i0:i1])
 
 
 def _box(alpha: np.ndarray, x: int, y: int, width: int, height: int) -> Alpha:
     """Alpha values placed at (x, y), everything else 0, trimmed to the box of the non-zero
     ones. (max, not any: on bytes numpy's max is vectorized and several times faster.)"""
-    rows = alpha.max(axis=1).nonzero()[0]
+    peaks = alpha.max(axis=1)
+    rows = peaks.nonzero()[0]
     if not rows.size:
-        return Alpha(np.zeros((0, 0), np.uint8), 0, 0, width, height)
-    band = alpha[rows[0]:rows[-1] + 1]
+        return _empty(width, height)
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    band = alpha[r0:r1]
     cols = band.max(axis=0).nonzero()[0]
-    return Alpha(band[:, cols[0]:cols[-1] + 1], x + int(cols[0]), y + int(rows[0]), width, height)
+    return Alpha(band[:, cols[0]:cols[-1] + 1], x + int(cols[0]), y + r0, width, height, peaks[r0:r1])
+
+
+def _empty(width: int, height: int) -> Alpha:
+    """A fully transparent image's alpha."""
+    return Alpha(np.zeros((0, 0), np.uint8), 0, 0, width, height, np.zeros(0, np.uint8))
 
 
 def _chunks(png: bytes) -> tuple[bytes | None, bytes]:
@@ -132,7 +141,7 @@ def _chunks(png: bytes) -> tuple[bytes | None, bytes]:
         data_end = position + 8 + length
         if data_end + 4 > end:
             return None, b""
-        if zlib.crc32(view[position + 4:data_end]) != struct.unpack_from(">I", png, data_end)[0]:
+        if deflate.crc32(view[position + 4:data_end]) != struct.unpack_from(">I", png, data_end)[0]:
             return None, b""
         data = view[position + 8:data_end]
         position = data_end + 4

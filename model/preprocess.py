@@ -547,7 +547,7 @@ def _canvas_ink(alpha: Alpha) -> tuple[np.ndarray, tuple[int, int]] | None:
     box = alpha.box
     if box.size == 0:
         raise _fully_transparent()
-    row_peaks = box.max(axis=1)
+    row_peaks = alpha.row_peaks
     high = int(row_peaks.max())
     if high < MIN_CONTRAST * 255:
         raise _fully_transparent()

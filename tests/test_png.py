@@ -27,11 +27,13 @@ def pillow_alpha(png: bytes) -> np.ndarray:
 
 
 def assert_decodes_as_pillow(png: bytes) -> None:
-    """canvas_alpha gives Pillow's alpha channel, as the tight box of its non-zero values."""
+    """canvas_alpha gives Pillow's alpha channel, as the tight box of its non-zero values
+    with each row's largest value."""
     alpha, expected = canvas_alpha(png), pillow_alpha(png)
     assert alpha is not None and alpha.box.dtype == np.uint8
     assert (alpha.height, alpha.width) == expected.shape
     np.testing.assert_array_equal(alpha.full(), expected)
+    np.testing.assert_array_equal(alpha.row_peaks, alpha.box.max(axis=1, initial=0))
     rows, cols = np.flatnonzero(expected.any(axis=1)), np.flatnonzero(expected.any(axis=0))
     if rows.size:
         assert (alpha.x, alpha.y) == (cols[0], rows[0])
