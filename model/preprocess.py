@@ -557,8 +557,8 @@ def _canvas_ink(alpha: Alpha) -> tuple[np.ndarray, tuple[int, int]] | None:
     cols = (band.max(axis=0) >= cut).nonzero()[0]
     crop = band[:, cols[0]:cols[-1] + 1]
     origin = (alpha.x + int(cols[0]), alpha.y + int(rows[0]))
-    if high == 255:  # opaque ink: the table keeps every level from the cut as it is
-        return np.where(crop >= cut, crop, np.uint8(0)), origin
+    # (For opaque ink the table keeps every level from the cut as it is; a lookup is still
+    # twice as fast as np.where(crop >= cut, crop, 0).)
     return np.take(table, crop), origin
 
 
