@@ -137,9 +137,9 @@ def predictions(s: State, inputs: list[Preprocessed]) -> list[bytes]:
     min_confidence = float(config["UNCERTAIN_MIN_CONFIDENCE"])
     max_ratio = float(config["UNCERTAIN_MAX_RATIO"])
     model = {"name": s.name, "sha256": s.sha256}
-    # Rounded in two calls for the whole batch: (N, 10 + 16 + 16) activations and (N, 784) inputs.
+    # Every activation rounded in one call: (N, 10 + 16 + 16). (The inputs are rounded one
+    # answer at a time: (64, 784) at once would raise each worker thread's heap by 0.8 MB.)
     layers = np.concatenate((output, hidden1, hidden2), axis=1, dtype=np.float64).round(6)
-    pixels = batch.astype(np.float64).round(4)
     answers = []
     for i, pre in enumerate(inputs):
         out = output[i]
@@ -150,7 +150,7 @@ def predictions(s: State, inputs: list[Preprocessed]) -> list[bytes]:
         answers.append(_dumps({
             "digit": digit, "confidence": round(confidence, 6), "uncertain": uncertain,
             "runner_up": runner_up, "output": rounded[:10],
-            "activations": {"input": pixels[i], "hidden1": rounded[10:26],
+            "activations": {"input": pre.pixels.astype(np.float64).round(4), "hidden1": rounded[10:26],
                             "hidden2": rounded[26:], "output": rounded[:10]},
             "preprocessing": pre.info, "model": model}))
     return answers
