@@ -74,7 +74,7 @@ def json_body() -> Any:
                       f"Send the body as application/json (got {got}).")
     raw = read_body()
     try:
-        # orjson reads a canvas request four times faster. It accepts only standard JSON,
+        # orjson reads a canvas request in 5 µs, json in 10-20. It accepts only standard JSON,
         # which json reads the same way (bar integers beyond 64 bits, floats to orjson, out of
         # every range we accept either way); anything else, json decides, as it always did.
         return orjson.loads(raw)
