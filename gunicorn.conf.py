@@ -64,16 +64,6 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 reuse_port = True
 # Load the weights once in the master; workers share the pages after fork.
 preload_app = True
-
-
-def pre_fork(server, worker):
-    """Freeze what the master has loaded (Flask, numpy, the model: ~40,000 objects) out of
-    the cyclic garbage collector's reach: a worker's full collections then walk only what
-    it made itself (12 µs per request on average down to 1, and no occasional pause over
-    everything), and never write to — so never copy — the pages it shares with the master."""
-    import gc
-
-    gc.freeze()
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "5"))
 keepalive = int(os.environ.get("KEEPALIVE", "5"))
@@ -90,3 +80,13 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms'
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+
+
+def pre_fork(server, worker):
+    """Freeze what the master has loaded (Flask, numpy, the model: ~40,000 objects) out of
+    the cyclic garbage collector's reach: a worker's full collections then walk only what
+    it made itself (12 µs per request on average down to 1, and no occasional pause over
+    everything), and never write to — so never copy — the pages it shares with the master."""
+    import gc
+
+    gc.freeze()

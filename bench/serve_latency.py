@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.load import Connection, http_get, http_post, percentile, process_cpu  # noqa: E402
+from bench.load import Connection, good_prediction, http_get, http_post, percentile, process_cpu  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "serve_latency.json"
 GOAL_RATIO = 2.5
@@ -49,15 +49,11 @@ SLICE = 0.5  # seconds: the concurrent phase alternates endpoints this often
 def canvas_requests(host: str) -> list[bytes]:
     """The 20 canvases in tests/data/chromium-canvas/: MNIST test digits put on a cleared
     280×280 canvas and encoded by real Chromium's ``toDataURL()``, as a page would send them."""
-    import base64
-
     from tests.chromium_canvases import OUT
+    from tests.drawing import data_url
 
-    out = []
-    for path in sorted(OUT.glob("[0-9]*.png")):
-        body = json.dumps({"image": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()})
-        out.append(http_post("/api/predict", host, body.encode()))
-    return out
+    return [http_post("/api/predict", host, json.dumps({"image": data_url(path.read_bytes())}).encode())
+            for path in sorted(OUT.glob("[0-9]*.png"))]
 
 
 def predict_requests(kind: str, host: str) -> list[bytes]:
@@ -72,7 +68,7 @@ def good(path: str, status: int, body: bytes) -> bool:
     if status != 200:
         return False
     if path == "predict":
-        return body.startswith(b'{"digit":') and body.endswith(b"}}")
+        return good_prediction(status, body)
     return body == b'{"live":true}'
 
 

@@ -81,7 +81,7 @@ def canvas_alpha(png: bytes) -> Alpha | None:
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride)
     if filters.count(_UP) == height:  # what Chromium writes
         return _up_alpha(rows, bpp, offset, width, height)
-    return _box(_unfilter(rows[:, 1 + offset::bpp], rows[:, 0]), 0, 0, width, height)
+    return _box(_unfilter(rows[:, 1 + offset::bpp], rows[:, 0]))
 
 
 def _up_alpha(rows: np.ndarray, bpp: int, offset: int, width: int, height: int) -> Alpha:
@@ -112,9 +112,10 @@ def _up_alpha(rows: np.ndarray, bpp: int, offset: int, width: int, height: int) 
     return Alpha(block[i0:i1], c0, r0 + i0, width, height, peaks[i0:i1])
 
 
-def _box(alpha: np.ndarray, x: int, y: int, width: int, height: int) -> Alpha:
-    """Alpha values placed at (x, y), everything else 0, trimmed to the box of the non-zero
-    ones. (max, not any: on bytes numpy's max is vectorized and several times faster.)"""
+def _box(alpha: np.ndarray) -> Alpha:
+    """A whole image's alpha channel, trimmed to the box of its non-zero values. (max, not
+    any: on bytes numpy's max is vectorized and several times faster.)"""
+    height, width = alpha.shape
     peaks = alpha.max(axis=1)
     rows = peaks.nonzero()[0]
     if not rows.size:
@@ -122,7 +123,7 @@ def _box(alpha: np.ndarray, x: int, y: int, width: int, height: int) -> Alpha:
     r0, r1 = int(rows[0]), int(rows[-1]) + 1
     band = alpha[r0:r1]
     cols = band.max(axis=0).nonzero()[0]
-    return Alpha(band[:, cols[0]:cols[-1] + 1], x + int(cols[0]), y + r0, width, height, peaks[r0:r1])
+    return Alpha(band[:, cols[0]:cols[-1] + 1], int(cols[0]), r0, width, height, peaks[r0:r1])
 
 
 def _empty(width: int, height: int) -> Alpha:
@@ -179,13 +180,12 @@ def _inflate(idat: bytes, expected: int) -> bytes | None:
 
 def _unfilter(channel: np.ndarray, filters: np.ndarray) -> np.ndarray:
     """Undo None/Sub/Up filtering of one channel: (height, width) filtered bytes → pixels.
+    (Images whose rows all use Up take :func:`_up_alpha` instead.)
 
     Sub adds the pixel to the left, so a Sub row is its own running sum. Up adds the pixel
     above, so a run of Up rows is a running sum down the columns, starting from the last row
     that did not use Up (or from zeros above the image). All sums are mod 256 (uint8 wraps).
     """
-    if (filters == _UP).all():  # what Chromium writes
-        return np.cumsum(channel, axis=0, dtype=np.uint8)
     pixels = np.array(channel, dtype=np.uint8)  # a contiguous copy we may write into
     sub = filters == _SUB
     if sub.any():

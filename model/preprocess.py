@@ -179,8 +179,7 @@ def _width(area: float, inked: np.ndarray) -> float:
 
 def _crossings(inked: np.ndarray) -> int:
     """Horizontal plus vertical edge crossings of a 2-D boolean image, its border included."""
-    padded = np.zeros((inked.shape[0] + 2, inked.shape[1] + 2), dtype=bool)
-    padded[1:-1, 1:-1] = inked
+    padded = _pad(inked, 1)
     return int(np.count_nonzero(padded[1:] != padded[:-1]) + np.count_nonzero(padded[:, 1:] != padded[:, :-1]))
 
 
@@ -645,8 +644,7 @@ def _normalize_width(work: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
     if abs(dr) <= 1.0:
         # Within a pixel: blend with the grey dilation (or erosion) by one pixel, which moves
         # every anti-aliased edge by |dr| (the usual case, and ten times cheaper than below).
-        grown = np.zeros((work.shape[0] + 2, work.shape[1] + 2), np.float32)
-        grown[1:-1, 1:-1] = work
+        grown = _pad(work, 1)
         out = grown + np.float32(abs(dr) / _SQUARE_REACH) * (_one_pixel(grown, grow=dr > 0) - grown)
         return out, _ink_box(out)
     new_w = w + 2.0 * dr
@@ -776,12 +774,11 @@ def _place(work: np.ndarray, box: tuple[float, ...]) -> tuple[np.ndarray, float,
     if not grid_mass > 0:  # cannot happen after the speck checks; never divide by it regardless
         raise EmptyDrawing("Nothing to recognize: no ink is left once the drawing is fitted. Draw a digit.")
     gx, gy = gx / grid_mass, gy / grid_mass
-    width = _width(grid_mass, grid > 0.3 * float(grid.max()))  # stroke_width(grid)
     placed = {
         "fitted_size": [round(float(bw * k), 3), round(float(bh * k), 3)],
         "shift": [round(float(dx), 3), round(float(dy), 3)],
         "center_of_mass": [round(gx, 3), round(gy, 3)],
-        "stroke_width": round(width, 3),
+        "stroke_width": round(stroke_width(grid), 3),
     }
     return grid.ravel(), k, placed
 

@@ -42,10 +42,33 @@ def canvas_png(image28: np.ndarray, size: int = 280, height: int = 180, at=(50, 
 def chromium_png(image: Image.Image) -> bytes:
     """RGBA, 8-bit, every row filtered Up, zlib level 1: how Chromium's ``toDataURL()``
     encodes a canvas (tests/data/chromium-canvas/manifest.json records it)."""
-    pixels = np.asarray(image.convert("RGBA")).reshape(image.height, -1)
-    up = np.diff(pixels, axis=0, prepend=np.zeros((1, pixels.shape[1]), np.uint8))  # uint8 wraps
-    rows = np.hstack([np.full((image.height, 1), 2, np.uint8), up])
-    return png(image.width, image.height, zlib.compress(rows.tobytes(), 1), colour=6)
+    pixels = np.asarray(image.convert("RGBA"))
+    return png(image.width, image.height, zlib.compress(filtered_rows(pixels, [2] * image.height), 1), colour=6)
+
+
+def filtered_rows(pixels: np.ndarray, filters) -> bytes:
+    """PNG scanlines of an (h, w, channels) uint8 image, each with the given filter (0–4)."""
+    h, w, c = pixels.shape
+    flat = pixels.reshape(h, w * c).astype(np.int64)
+    out, above = [], np.zeros(w * c, np.int64)
+    for row, kind in zip(flat, filters):
+        left = np.concatenate([np.zeros(c, np.int64), row[:-c]])
+        upper_left = np.concatenate([np.zeros(c, np.int64), above[:-c]])
+        if kind == 0:
+            predicted = np.zeros_like(row)
+        elif kind == 1:
+            predicted = left
+        elif kind == 2:
+            predicted = above
+        elif kind == 3:
+            predicted = (left + above) // 2  # the encoder reads the original bytes: no loop
+        else:
+            p = left + above - upper_left
+            pa, pb, pc = np.abs(p - left), np.abs(p - above), np.abs(p - upper_left)
+            predicted = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, above, upper_left))
+        out.append(bytes([kind]) + ((row - predicted) % 256).astype(np.uint8).tobytes())
+        above = row
+    return b"".join(out)
 
 
 def data_url(png: bytes) -> str:

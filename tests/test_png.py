@@ -16,7 +16,7 @@ from PIL import Image
 from model import preprocess
 from model.png import canvas_alpha
 from tests.chromium_canvases import OUT as CHROMIUM_CANVASES
-from tests.drawing import PNG_SIGNATURE, canvas_png, png, png_chunk
+from tests.drawing import PNG_SIGNATURE, canvas_png, filtered_rows, png, png_chunk
 
 FIXTURES = sorted(CHROMIUM_CANVASES.glob("*.png"))
 MANIFEST = json.loads((CHROMIUM_CANVASES / "manifest.json").read_text())
@@ -40,32 +40,6 @@ def assert_decodes_as_pillow(png: bytes) -> None:
         assert alpha.box.shape == (rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
     else:
         assert alpha.box.size == 0
-
-
-def filtered_rows(pixels: np.ndarray, filters) -> bytes:
-    """PNG scanlines of an (h, w, channels) uint8 image, each with the given filter (0–4)."""
-    h, w, c = pixels.shape
-    flat = pixels.reshape(h, w * c).astype(np.int64)
-    out, above = [], np.zeros(w * c, np.int64)
-    for row, kind in zip(flat, filters):
-        left = np.concatenate([np.zeros(c, np.int64), row[:-c]])
-        upper_left = np.concatenate([np.zeros(c, np.int64), above[:-c]])
-        if kind == 0:
-            predicted = np.zeros_like(row)
-        elif kind == 1:
-            predicted = left
-        elif kind == 2:
-            predicted = above
-        elif kind == 3:
-            # Average uses the reconstructed left byte, so it is computed byte by byte.
-            predicted = (left + above) // 2
-        else:
-            p = left + above - upper_left
-            pa, pb, pc = np.abs(p - left), np.abs(p - above), np.abs(p - upper_left)
-            predicted = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, above, upper_left))
-        out.append(bytes([kind]) + ((row - predicted) % 256).astype(np.uint8).tobytes())
-        above = row
-    return b"".join(out)
 
 
 def encode(pixels: np.ndarray, filters, colour: int = 6, depth: int = 8, interlace: int = 0,

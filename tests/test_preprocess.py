@@ -189,6 +189,7 @@ def test_fitted_to_20_and_centred_by_mass(digits, height, scheme):
         cx, cy = preprocess.center_of_mass(image)
         assert abs(cx - 14.0) < 0.1 and abs(cy - 14.0) < 0.1, (cx, cy)
         assert result.info["center_of_mass"] == pytest.approx([cx, cy], abs=2e-3)
+        assert result.info["stroke_width"] == pytest.approx(preprocess.stroke_width(image), abs=1e-3)
         assert max(result.info["fitted_size"]) == pytest.approx(20.0, abs=1e-6)
         assert 19 <= max(ink_box(image)) <= 21, ink_box(image)
 
