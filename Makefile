@@ -25,7 +25,7 @@ system-deps:
 	bash .ci/system-deps
 
 test: system-deps $(VENV)/.dev
-	$(PY) -m model.mnist >/dev/null
+	$(PY) -m training.mnist >/dev/null
 	$(PY) -m pytest
 
 # Everything but the browser and container tests: a quick loop while developing.

@@ -33,7 +33,8 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model import mnist, preprocess  # noqa: E402
+from model import preprocess  # noqa: E402
+from training import mnist  # noqa: E402
 from model.network import Network  # noqa: E402
 
 WEIGHTS = ROOT / "weights" / "mnist-784-16-16-10.npz"

@@ -126,7 +126,7 @@ def strokes_drawing(rng: random.Random) -> dict:
 
 def request_bodies(count: int = 40, seed: int = 0) -> dict[str, list[bytes]]:
     """JSON bodies of each kind: MNIST test digits (png, pixels) and drawn strokes."""
-    from model import mnist
+    from training import mnist
     from tests.drawing import canvas_png
 
     rng = random.Random(seed)

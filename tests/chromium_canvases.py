@@ -69,7 +69,7 @@ def encoding(png: bytes) -> dict:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    from model import mnist
+    from training import mnist
 
     sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
     from pen import CHROMIUM, CHROMIUM_ARGS

@@ -28,7 +28,7 @@ def client(app):
 
 @pytest.fixture(scope="session")
 def mnist():
-    from model import mnist as mnist_module
+    from training import mnist as mnist_module
     return mnist_module.load()
 
 

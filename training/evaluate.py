@@ -1,4 +1,4 @@
-"""Score a weights file on the MNIST test split: ``python -m model.evaluate [weights.npz]``.
+"""Score a weights file on the MNIST test split: ``python -m training.evaluate [weights.npz]``.
 
 Prints the test accuracy and the 10×10 confusion matrix (rows = true digit, columns =
 the network's answer). Any ``.npz`` with the six arrays works; the default is the shipped
@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from model import mnist
 from model.network import Network, WeightsError
-from model.train import DEFAULT_OUT, confusion_matrix
+from training import mnist
 
-EXAMPLES = DEFAULT_OUT.parent / "examples.npz"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WEIGHTS = ROOT / "weights" / "mnist-784-16-16-10.npz"
+EXAMPLES = DEFAULT_WEIGHTS.parent / "examples.npz"
 EXAMPLES_PER_DIGIT = 30
 EXAMPLES_SEED = 2024
 
@@ -52,6 +53,13 @@ def write_examples(path: Path, test: mnist.Split, per_digit: int = EXAMPLES_PER_
     partial.replace(path)
 
 
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, k: int = 10) -> np.ndarray:
+    """(k, k) counts, rows = true label, columns = predicted."""
+    m = np.zeros((k, k), dtype=np.int64)
+    np.add.at(m, (labels, predicted), 1)
+    return m
+
+
 def format_confusion(matrix: np.ndarray) -> str:
     """A fixed-width table with a header row of predicted digits and per-row recall."""
     k = matrix.shape[0]
@@ -70,10 +78,10 @@ def evaluate(network: Network, split: mnist.Split) -> tuple[float, np.ndarray]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.evaluate",
+    parser = argparse.ArgumentParser(prog="python -m training.evaluate",
                                      description="Test accuracy and confusion matrix of a weights file.")
-    parser.add_argument("weights", nargs="?", type=Path, default=DEFAULT_OUT,
-                        help=f"an .npz with w1 b1 w2 b2 w3 b3 (default: {DEFAULT_OUT.name})")
+    parser.add_argument("weights", nargs="?", type=Path, default=DEFAULT_WEIGHTS,
+                        help=f"an .npz with w1 b1 w2 b2 w3 b3 (default: {DEFAULT_WEIGHTS.name})")
     parser.add_argument("--split", choices=("test", "validation"), default="test")
     args = parser.parse_args(argv)
     try:

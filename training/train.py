@@ -1,11 +1,11 @@
-"""Train the lesson's 784-16-16-10 sigmoid network from scratch: ``python -m model.train``.
+"""Train the lesson's 784-16-16-10 sigmoid network from scratch: ``python -m training.train``.
 
 The recipe (every number is in :class:`Recipe` and written to the model card):
 
 1. The lesson's exact network — 784 → 16 σ → 16 σ → 10 σ, 13,002 parameters, Glorot
    initialisation — is trained with softmax cross-entropy on the output pre-activations z3,
    Adam, small minibatches (32), a linear warm-up then a cosine learning rate, for 100
-   epochs. Every epoch sees freshly distorted digits (:mod:`model.augment`: about half of
+   epochs. Every epoch sees freshly distorted digits (:mod:`training.augment`: about half of
    the images get a light shift/rotation/scale/elastic change and sometimes a thicker or
    thinner stroke). What we keep is an exponential moving average (EMA) of the weights.
 2. Softmax cross-entropy only cares about differences between the z3, but the page shows
@@ -28,10 +28,10 @@ Seeded and deterministic on one machine: all randomness comes from generators sp
 
 Usage::
 
-    python -m model.train                     # the shipped weights + card + examples
-    python -m model.train --epochs 3 --limit 5000 --set train_on=train --out /tmp/w.npz
-    python -m model.train --set train_on=train --set augmentation.probability=0.7 --out /tmp/x.npz
-    python -m model.train --examples-only     # just weights/examples.npz
+    python -m training.train                     # the shipped weights + card + examples
+    python -m training.train --epochs 3 --limit 5000 --set train_on=train --out /tmp/w.npz
+    python -m training.train --set train_on=train --set augmentation.probability=0.7 --out /tmp/x.npz
+    python -m training.train --examples-only     # just weights/examples.npz
 """
 from __future__ import annotations
 
@@ -45,12 +45,11 @@ from pathlib import Path
 
 import numpy as np
 
-from model import mnist
-from model.augment import Augmentation, augment
 from model.network import SIZES, Network, backprop, file_sha256, forward, log_softmax
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "weights" / "mnist-784-16-16-10.npz"
+from training import mnist
+from training.augment import Augmentation, augment
+from training.evaluate import DEFAULT_WEIGHTS as DEFAULT_OUT
+from training.evaluate import EXAMPLES, confusion_matrix, write_examples
 NAME = "mnist-784-16-16-10"
 
 
@@ -442,12 +441,6 @@ def train(recipe: Recipe, seed: int, quiet: bool = False, data: mnist.Mnist | No
     return network, info
 
 
-def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, k: int = 10) -> np.ndarray:
-    """(k, k) counts, rows = true label, columns = predicted."""
-    m = np.zeros((k, k), dtype=np.int64)
-    np.add.at(m, (labels, predicted), 1)
-    return m
-
 
 def model_card(path: Path, network: Network, recipe: Recipe, seed: int, info: dict,
                data: mnist.Mnist) -> dict:
@@ -475,7 +468,7 @@ def model_card(path: Path, network: Network, recipe: Recipe, seed: int, info: di
         "history": info["history"],
         "numpy": np.__version__,
         "python": sys.version.split()[0],
-        "command": "python -m model.train",
+        "command": "python -m training.train",
     }
 
 
@@ -510,7 +503,7 @@ def apply_override(recipe, key: str, text: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.train", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, help="student epochs (default: the recipe's)")
     parser.add_argument("--teacher-epochs", type=int, help="teacher epochs (default: the recipe's)")
     parser.add_argument("--limit", type=int, help="train on the first N training images only")
@@ -526,8 +519,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples-only", action="store_true",
                         help="only write weights/examples.npz (a fixed sample of MNIST test digits)")
     args = parser.parse_args(argv)
-
-    from model.evaluate import EXAMPLES, write_examples  # evaluate imports train
 
     try:
         data = mnist.load()
