@@ -2,7 +2,8 @@
 
     python -m model.predict FILE.png [FILE.png ...] [--weights PATH]
 
-Prints each file's digit, its activation and all ten output activations. Exit status 1
+Prints each file's digit, its activation (and "unsure" when the answer is uncertain, by
+the rule of :mod:`model.answer`) and all ten output activations. Exit status 1
 if any file could not be read or held nothing to recognize.
 """
 from __future__ import annotations
@@ -11,9 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from model import preprocess
+from model.answer import Rule, answer
 from model.network import Network, WeightsError
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "mnist-784-16-16-10.npz"
@@ -42,9 +42,10 @@ def main(argv: list[str] | None = None) -> int:
             failed = True
             continue
         output = network.forward(pre.pixels)[-1]
-        digit = int(np.argmax(output))
+        said = answer(output, Rule())
         values = " ".join(f"{d}:{a:.3f}" for d, a in enumerate(output))
-        print(f"{path}: {digit} ({output[digit]:.1%})  {values}")
+        unsure = f", unsure: maybe {said.runner_up}" if said.uncertain else ""
+        print(f"{path}: {said.digit} ({said.confidence:.1%}{unsure})  {values}")
     return 1 if failed else 0
 
 

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from model import preprocess
+from model.answer import Rule, answer
 from model.preprocess import PreprocessError, Preprocessed
 from server import openapi
 from server.errors import Problem, from_preprocess
@@ -134,22 +135,18 @@ def predictions(s: State, inputs: list[Preprocessed]) -> list[bytes]:
     batch = inputs[0].pixels[None] if len(inputs) == 1 else np.stack([p.pixels for p in inputs])
     _, hidden1, hidden2, output = s.network.forward(batch)
     config = current_app.config
-    min_confidence = float(config["UNCERTAIN_MIN_CONFIDENCE"])
-    max_ratio = float(config["UNCERTAIN_MAX_RATIO"])
+    rule = Rule(float(config["UNCERTAIN_MIN_CONFIDENCE"]), float(config["UNCERTAIN_MAX_RATIO"]))
     model = {"name": s.name, "sha256": s.sha256}
     # Every activation rounded in one call: (N, 10 + 16 + 16). (The inputs are rounded one
     # answer at a time: (64, 784) at once would raise each worker thread's heap by 0.8 MB.)
     layers = np.concatenate((output, hidden1, hidden2), axis=1, dtype=np.float64).round(6)
     answers = []
     for i, pre in enumerate(inputs):
-        out = output[i]
-        runner_up, digit = out.argsort()[-2:].tolist()
-        confidence = float(out[digit])
-        uncertain = confidence < min_confidence or float(out[runner_up]) >= max_ratio * confidence
+        a = answer(output[i], rule)
         rounded = layers[i]
         answers.append(_dumps({
-            "digit": digit, "confidence": round(confidence, 6), "uncertain": uncertain,
-            "runner_up": runner_up, "output": rounded[:10],
+            "digit": a.digit, "confidence": round(a.confidence, 6), "uncertain": a.uncertain,
+            "runner_up": a.runner_up, "output": rounded[:10],
             "activations": {"input": pre.pixels.astype(np.float64).round(4), "hidden1": rounded[10:26],
                             "hidden2": rounded[26:], "output": rounded[:10]},
             "preprocessing": pre.info, "model": model}))

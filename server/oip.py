@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, Response, current_app, request
 
+from model.answer import Rule, answers
 from server.api import json_response, read_body, reject_constant, state
 from server.errors import oip_error
 from server.state import MODEL_VERSION, State
@@ -204,7 +205,10 @@ def infer(name: str, version: str | None = None):
     x = _input_tensor(request_json, binary)
     wanted = _requested_outputs(request_json)
     output = s.network.forward(x)[-1]
-    tensors = {"output": output.astype(np.float32), "label": np.argmax(output, axis=1).astype(np.int64)}
+    config = current_app.config
+    rule = Rule(float(config["UNCERTAIN_MIN_CONFIDENCE"]), float(config["UNCERTAIN_MAX_RATIO"]))
+    labels = [a.digit for a in answers(output, rule)]
+    tensors = {"output": output.astype(np.float32), "label": np.array(labels, dtype=np.int64)}
 
     outputs, chunks = [], []
     for out_name, as_binary in wanted:
