@@ -4,7 +4,8 @@
 loads the network once for the process, and registers the routes:
 
 - ``server.pages``: the drawing page and ``/docs``;
-- ``server.api``: ``/api/predict``, ``/api/model``, ``/api/examples``, ``/openapi.json``;
+- ``server.api``: ``/api/predict``, ``/api/model``, ``/api/examples``;
+- ``server.openapi``: ``/openapi.json``;
 - ``server.oip``: the Open Inference Protocol v2 under ``/v2``.
 
 Production: ``gunicorn -c gunicorn.conf.py "app:create_app()"``.
@@ -17,7 +18,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from server import api, errors, oip, pages, security
+from server import api, errors, oip, openapi, pages, security
 from server.state import load_state
 
 ROOT = Path(__file__).resolve().parent
@@ -62,19 +63,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_env(os.environ))
     if config:
         app.config.update(config)
+    # Every response is written by Flask's JSON provider (the standard library's json),
+    # in the order the code builds it, compactly, UTF-8 as it is.
     app.json.sort_keys = False
     app.json.compact = True
+    app.json.ensure_ascii = False
 
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
 
-    app.extensions["digits"] = load_state(app.config, app.logger)
+    app.extensions["digits"] = load_state(app.config, app.logger, app.json.dumps)
 
     errors.register(app)
     security.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(oip.bp)
+    app.register_blueprint(openapi.bp)
     return app

@@ -181,7 +181,7 @@ def naive(coverage: np.ndarray) -> np.ndarray:
 
 
 def measure() -> None:
-    """MNIST's own conventions, which preprocess.py copies."""
+    """MNIST's own conventions, which model/preprocess copies."""
     train = mnist.load().train.images.reshape(-1, 28, 28).astype(np.float64)
     mass = train.sum(axis=(1, 2))
     cx = train.sum(axis=1) @ np.arange(28) / mass

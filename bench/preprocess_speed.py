@@ -5,9 +5,8 @@
 Inputs, built like the page sends them:
 - a 280×280 canvas PNG: RGBA, transparent background, a black anti-aliased digit drawn with
   an 18 px round pen, 170 px tall, encoded as Chromium's ``canvas.toDataURL()`` encodes
-  (every row filtered Up, zlib level 1: see tests/data/chromium-canvas/manifest.json), which
-  model/png.py decodes; and the same image encoded by Pillow (a filter chosen per row,
-  Paeth among them), which takes Pillow's decoder — the general path;
+  (every row filtered Up, zlib level 1: see tests/data/chromium-canvas/manifest.json); and
+  the same image encoded by Pillow (a filter chosen per row, Paeth among them);
 - the same digit as one 200-point stroke list on a 280×280 surface.
 
 Reports the median and 90th percentile of each, the Pillow decode-only floor for the same
@@ -32,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model import preprocess  # noqa: E402
-from model.png import canvas_alpha  # noqa: E402
 from tests.drawing import chromium_png  # noqa: E402
 
 CANVAS = 280
@@ -101,7 +99,6 @@ def main(argv: list[str] | None = None) -> int:
     url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     strokes = [path.tolist()]
     check = preprocess.from_png(png)
-    assert canvas_alpha(png) is not None and canvas_alpha(general) is None  # which path each takes
     np.testing.assert_array_equal(check.pixels, preprocess.from_png(general).pixels)
 
     def decode_only(data: bytes):

@@ -1,20 +1,17 @@
-"""The JSON API: ``/api/predict``, ``/api/model``, ``/api/examples`` and ``/openapi.json``."""
+"""The JSON API: ``/api/predict``, ``/api/model`` and ``/api/examples``."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
-import orjson
-from flask import Blueprint, Response, current_app, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from model import preprocess
-from model.answer import Rule, answer
+from model.answer import answer
 from model.preprocess import PreprocessError, Preprocessed
-from server import openapi
+from server.bodies import BodyError, parse_json, read_body
 from server.errors import Problem, from_preprocess
-from server.state import State
+from server.state import State, answer_rule, current_state
 
 bp = Blueprint("api", __name__)
 
@@ -23,42 +20,11 @@ ALLOWED_WITH = {"image": set(), "pixels": set(), "strokes": {"width", "height"}}
 MAX_EXAMPLES = 20
 
 
-def state() -> State:
-    return current_app.extensions["digits"]
-
-
 def ready_state() -> State:
-    s = state()
+    s = current_state()
     if not s.ready:
         raise Problem("not-ready", f"The model is not loaded: {s.reason}")
     return s
-
-
-def reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON; send finite numbers")
-
-
-def read_body() -> bytes:
-    """The raw body, never more than MAX_CONTENT_LENGTH (413 beyond, chunked bodies too)."""
-    length, limit = request.content_length, request.max_content_length
-    try:
-        if length is not None and (limit is None or length <= limit):
-            # Straight from the server's stream: werkzeug's wrapper reads in 8 KB steps through
-            # three layers of Python, which costs a canvas request 10-20 µs.
-            raw = request.environ["wsgi.input"].read(length)
-            if len(raw) < length:
-                raise EOFError
-            return raw
-        raw = request.get_data(cache=False)  # 413 at once when Content-Length is over the limit
-        if length is None and limit is not None and len(raw) >= limit:
-            # A chunked body stops silently at the limit; reading on raises the 413.
-            request.stream.read(1)
-    except HTTPException:
-        raise
-    except Exception:  # from the server's reader: broken chunked framing, a stalled or reset client
-        raise Problem("invalid-request", "The request body could not be read: its chunked "
-                      "encoding is broken, or it stopped arriving.") from None
-    return raw
 
 
 def _names(names: list[str], most: int = 5) -> str:
@@ -73,22 +39,14 @@ def json_body() -> Any:
         got = request.mimetype or "no Content-Type"
         raise Problem("unsupported-media-type",
                       f"Send the body as application/json (got {got}).")
-    raw = read_body()
     try:
-        # orjson reads a canvas request in 5 µs, json in 10-20. It accepts only standard JSON,
-        # which json reads the same way (bar integers beyond 64 bits, floats to orjson, out of
-        # every range we accept either way); anything else, json decides, as it always did.
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        pass
+        raw = read_body()
+    except BodyError as exc:
+        raise Problem("invalid-request", str(exc)) from None
     try:
-        return json.loads(raw, parse_constant=reject_constant)
-    except RecursionError:
-        raise Problem("malformed-json", "The JSON is nested too deeply.") from None
-    except UnicodeDecodeError:
-        raise Problem("malformed-json", "The body is not UTF-8 encoded JSON.") from None
-    except ValueError as exc:
-        raise Problem("malformed-json", f"The body is not valid JSON: {exc}.") from None
+        return parse_json(raw)
+    except BodyError as exc:
+        raise Problem("malformed-json", str(exc)) from None
 
 
 def preprocess_input(item: Any, where: str = "") -> Preprocessed:
@@ -123,48 +81,28 @@ def _rounded(a: np.ndarray, decimals: int) -> list[float]:
     return np.round(a.astype(np.float64), decimals).tolist()
 
 
-def predictions(s: State, inputs: list[Preprocessed]) -> list[bytes]:
-    """Run the network on a batch and describe each answer, as JSON.
+def predictions(s: State, inputs: list[Preprocessed]) -> list[dict[str, Any]]:
+    """Run the network on a batch and describe each answer.
 
     Each answer is the object documented in openapi.json (``digit``, ``confidence``,
     ``uncertain``, ``runner_up``, ``output``, ``activations``, ``preprocessing``, ``model``):
     the 784 inputs rounded to 4 decimals, every other activation to 6.
     """
     assert s.network is not None
-    # (np.stack costs more than the forward pass for the usual single input.)
-    batch = inputs[0].pixels[None] if len(inputs) == 1 else np.stack([p.pixels for p in inputs])
-    _, hidden1, hidden2, output = s.network.forward(batch)
-    config = current_app.config
-    rule = Rule(float(config["UNCERTAIN_MIN_CONFIDENCE"]), float(config["UNCERTAIN_MAX_RATIO"]))
-    model = {"name": s.name, "sha256": s.sha256}
-    # Every activation rounded in one call: (N, 10 + 16 + 16). (The inputs are rounded one
-    # answer at a time: (64, 784) at once would raise each worker thread's heap by 0.8 MB.)
-    layers = np.concatenate((output, hidden1, hidden2), axis=1, dtype=np.float64).round(6)
-    answers = []
+    _, hidden1, hidden2, output = s.network.forward(np.stack([p.pixels for p in inputs]))
+    served_by = {"name": s.name, "sha256": s.sha256}
+    rule = answer_rule(current_app.config)
+    results = []
     for i, pre in enumerate(inputs):
-        a = answer(output[i], rule)
-        rounded = layers[i]
-        answers.append(_dumps({
-            "digit": a.digit, "confidence": round(a.confidence, 6), "uncertain": a.uncertain,
-            "runner_up": a.runner_up, "output": rounded[:10],
-            "activations": {"input": pre.pixels.astype(np.float64).round(4), "hidden1": rounded[10:26],
-                            "hidden2": rounded[26:], "output": rounded[:10]},
-            "preprocessing": pre.info, "model": model}))
-    return answers
-
-
-def _dumps(answer: dict) -> bytes:
-    """orjson, not json: it writes numpy arrays as they are, and a whole answer (~840 numbers)
-    in 8 µs, where json needs 100 µs for the same numbers as lists (a PNG request costs
-    about 1.2 ms of CPU under load; bench/serve_latency.py)."""
-    return orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-def json_response(body: Any, status: int = 200, **headers: str) -> Response:
-    response = Response(json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-                        status=status, mimetype="application/json")
-    response.headers.update(headers)
-    return response
+        said = answer(output[i], rule)
+        out = _rounded(output[i], 6)
+        results.append({
+            "digit": said.digit, "confidence": round(said.confidence, 6), "uncertain": said.uncertain,
+            "runner_up": said.runner_up, "output": out,
+            "activations": {"input": _rounded(pre.pixels, 4), "hidden1": _rounded(hidden1[i], 6),
+                            "hidden2": _rounded(hidden2[i], 6), "output": out},
+            "preprocessing": pre.info, "model": served_by})
+    return results
 
 
 @bp.post("/api/predict")
@@ -182,10 +120,11 @@ def predict():
             raise Problem("batch-too-large", f"A batch holds at most {limit} inputs "
                           f"(got {len(items)}); split it.")
         inputs = [preprocess_input(item, f"inputs[{i}]: ") for i, item in enumerate(items)]
-        answer = b'{"predictions":[' + b",".join(predictions(s, inputs)) + b"]}"
+        response = jsonify({"predictions": predictions(s, inputs)})
     else:
-        answer = predictions(s, [preprocess_input(body)])[0]
-    return Response(answer, mimetype="application/json", headers={"Cache-Control": "no-store"})
+        response = jsonify(predictions(s, [preprocess_input(body)])[0])
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/api/model")
@@ -216,17 +155,11 @@ def _int_query(name: str, low: int, high: int, default: int | None) -> int | Non
 def examples():
     digit = _int_query("digit", 0, 9, None)
     n = _int_query("n", 1, MAX_EXAMPLES, 1)
-    ex = state().examples
+    ex = current_state().examples
     if ex is None:
         raise Problem("examples-unavailable", "The example digits could not be loaded.")
     pool = np.flatnonzero(ex.labels == digit) if digit is not None else np.arange(len(ex.labels))
     chosen = np.random.default_rng().choice(pool, size=min(n, len(pool)), replace=False)
-    return json_response({"examples": [
+    return jsonify({"examples": [
         {"label": int(ex.labels[i]), "index": int(ex.indices[i]),
          "pixels": _rounded(ex.images[i], 4)} for i in chosen]})
-
-
-@bp.get("/openapi.json")
-def openapi_document():
-    return json_response(openapi.document(current_app.config),
-                         **{"Cache-Control": "public, max-age=300"})

@@ -6,12 +6,10 @@ Protocol: ``{"error": "..."}``. Nothing ever carries a traceback.
 """
 from __future__ import annotations
 
-import json
-
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from model.preprocess import PreprocessError
+from model.preprocess import MAX_SIDE, PreprocessError
 
 #: Problem codes: HTTP status and title. ``type`` is ``/docs#problem-<code>``, where
 #: /docs explains each one.
@@ -25,7 +23,7 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "method-not-allowed": (405, "Method not allowed", "The route exists, but not for this HTTP method."),
     "not-acceptable": (406, "Not acceptable", "The response cannot be given in a media type the client accepts."),
     "payload-too-large": (413, "Payload too large", "The request body is over the MAX_CONTENT_LENGTH limit."),
-    "image-too-large": (413, "Image too large", "The PNG declares more than 2048×2048 pixels (checked before decoding)."),
+    "image-too-large": (413, "Image too large", f"The PNG declares more than {MAX_SIDE}×{MAX_SIDE} pixels (checked before decoding)."),
     "batch-too-large": (413, "Batch too large", "More inputs in one request than MAX_BATCH."),
     "unsupported-media-type": (415, "Unsupported media type", "The body must be application/json."),
     "not-png": (415, "Not a PNG image", "The image is another format (JPEG, GIF, WebP, SVG, ...); send a PNG."),
@@ -62,13 +60,13 @@ def problem_response(code: str, detail: str, status: int | None = None,
     status = status or PROBLEMS[code][0]
     body = {"type": f"/docs#problem-{code}", "title": PROBLEMS[code][1],
             "status": status, "detail": detail}
-    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response = Response(current_app.json.dumps(body), status=status, mimetype="application/problem+json")
     response.headers.update(headers or {})
     return response
 
 
 def oip_error(message: str, status: int) -> Response:
-    return Response(json.dumps({"error": message}), status=status, mimetype="application/json")
+    return Response(current_app.json.dumps({"error": message}), status=status, mimetype="application/json")
 
 
 def _http_detail(exc: HTTPException) -> str:
@@ -78,7 +76,6 @@ def _http_detail(exc: HTTPException) -> str:
         allowed = ", ".join(sorted(exc.valid_methods or []))  # type: ignore[attr-defined]
         return f"{request.method} is not allowed on {request.path}; use {allowed}."
     if exc.code == 413:
-        from flask import current_app
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         return f"The request body is larger than the limit of {limit} bytes."
     return exc.description or exc.name

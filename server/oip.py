@@ -10,16 +10,15 @@ Errors are ``{"error": "..."}``.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
-from model.answer import Rule, answers
-from server.api import json_response, read_body, reject_constant, state
+from model.answer import answers
+from server.bodies import BodyError, parse_json, read_body
 from server.errors import oip_error
-from server.state import MODEL_VERSION, State
+from server.state import MODEL_VERSION, State, answer_rule, current_state
 
 bp = Blueprint("oip", __name__, url_prefix="/v2")
 
@@ -49,7 +48,7 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def _model(name: str, version: str | None = None) -> State:
-    s = state()
+    s = current_state()
     if name != s.name or (version is not None and version != MODEL_VERSION):
         which = f"{name!r}" + (f" version {version!r}" if version is not None else "")
         raise OipError(f"unknown model {which}; this server has {s.name!r} version "
@@ -59,28 +58,27 @@ def _model(name: str, version: str | None = None) -> State:
 
 @bp.get("")
 def server_metadata():
-    return json_response({"name": SERVER_NAME, "version": SERVER_VERSION,
-                  "extensions": ["binary_tensor_data"]})
+    return jsonify({"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": ["binary_tensor_data"]})
 
 
 @bp.get("/health/live")
 def live():
-    return json_response({"live": True})
+    return jsonify({"live": True})
 
 
 @bp.get("/health/ready")
 def ready():
-    s = state()
+    s = current_state()
     if s.ready:
-        return json_response({"ready": True})
-    return json_response({"ready": False, "reason": s.reason}, 503)
+        return jsonify({"ready": True})
+    return jsonify({"ready": False, "reason": s.reason}), 503
 
 
 @bp.get("/models/<name>")
 @bp.get("/models/<name>/versions/<version>")
 def model_metadata(name: str, version: str | None = None):
     s = _model(name, version)
-    return json_response({
+    return jsonify({
         "name": s.name, "versions": [MODEL_VERSION], "platform": "numpy",
         "inputs": [{"name": INPUT_NAME, "datatype": "FP32", "shape": [-1, 784]}],
         "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 10]},
@@ -93,8 +91,8 @@ def model_metadata(name: str, version: str | None = None):
 def model_ready(name: str, version: str | None = None):
     s = _model(name, version)
     if s.ready:
-        return json_response({"name": s.name, "ready": True})
-    return json_response({"name": s.name, "ready": False, "reason": s.reason}, 503)
+        return jsonify({"name": s.name, "ready": True})
+    return jsonify({"name": s.name, "ready": False, "reason": s.reason}), 503
 
 
 def _split_body() -> tuple[Any, bytes]:
@@ -103,7 +101,10 @@ def _split_body() -> tuple[Any, bytes]:
     if mimetype not in ("", "application/json", "application/octet-stream"):
         raise OipError(f"send application/json (or the binary tensor extension as "
                        f"application/octet-stream), not {mimetype}", 415)
-    raw = read_body()
+    try:
+        raw = read_body()
+    except BodyError as exc:
+        raise OipError(str(exc)) from None
     header_length = request.headers.get(HEADER_LENGTH)
     if header_length is None:
         head, binary = raw, b""
@@ -112,10 +113,8 @@ def _split_body() -> tuple[Any, bytes]:
             raise OipError(f"{HEADER_LENGTH} must be a byte count within the body")
         head, binary = raw[:int(header_length)], raw[int(header_length):]
     try:
-        return json.loads(head, parse_constant=reject_constant), binary
-    except RecursionError:
-        raise OipError("the inference request JSON is nested too deeply") from None
-    except (ValueError, UnicodeDecodeError) as exc:
+        return parse_json(head), binary
+    except BodyError as exc:
         raise OipError(f"the inference request is not valid JSON: {exc}") from None
 
 
@@ -205,9 +204,7 @@ def infer(name: str, version: str | None = None):
     x = _input_tensor(request_json, binary)
     wanted = _requested_outputs(request_json)
     output = s.network.forward(x)[-1]
-    config = current_app.config
-    rule = Rule(float(config["UNCERTAIN_MIN_CONFIDENCE"]), float(config["UNCERTAIN_MAX_RATIO"]))
-    labels = [a.digit for a in answers(output, rule)]
+    labels = [a.digit for a in answers(output, answer_rule(current_app.config))]
     tensors = {"output": output.astype(np.float32), "label": np.array(labels, dtype=np.int64)}
 
     outputs, chunks = [], []
@@ -226,8 +223,8 @@ def infer(name: str, version: str | None = None):
     if request_id is not None:
         body["id"] = request_id
     body["outputs"] = outputs
-    head = json.dumps(body, separators=(",", ":")).encode()
     if not chunks:
-        return Response(head, mimetype="application/json")
+        return jsonify(body)
+    head = current_app.json.dumps(body).encode()
     return Response(head + b"".join(chunks), mimetype="application/octet-stream",
                     headers={HEADER_LENGTH: str(len(head))})

@@ -1,15 +1,34 @@
 """The OpenAPI 3.1 description of every route, served at ``/openapi.json``.
 
-Written by hand next to the routes it describes; ``tests/test_openapi.py`` validates it
-and schemathesis checks that the running service answers as it says.
+Written by hand next to the routes it describes, from the same constants and settings
+the code uses; ``tests/test_openapi.py`` validates it and schemathesis checks that the
+running service answers as it says.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
-from model.preprocess import MAX_COORDINATE, MAX_POINTS, MAX_STROKES
+from flask import Blueprint, current_app, jsonify
+
+from model.preprocess import MAX_COORDINATE, MAX_POINTS, MAX_SIDE, MAX_STROKES
+from server.api import MAX_EXAMPLES
 from server.errors import PROBLEMS
+from server.state import MODEL_VERSION, State, current_state
+
+bp = Blueprint("openapi", __name__)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the document states that settings or the loaded model decide."""
+
+    max_batch: int
+    max_body: int
+    min_confidence: float
+    max_ratio: float
+    model_name: str
 
 PNG_DATA_URL = "^data:image/png;base64,"
 EXAMPLE_PIXELS_NOTE = "784 values, row-major 28×28, in [0, 1], ink = 1 (MNIST form)"
@@ -42,7 +61,8 @@ def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, A
     return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
 
 
-def _schemas(max_batch: int) -> dict[str, Any]:
+def _schemas(facts: Facts) -> dict[str, Any]:
+    max_batch = facts.max_batch
     single_inputs = [_ref("ImageInput"), _ref("StrokesInput"), _ref("PixelsInput")]
     return {
         "Problem": {
@@ -60,7 +80,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
             "type": "object", "additionalProperties": False, "required": ["image"],
             "properties": {"image": {
                 "type": "string", "pattern": PNG_DATA_URL,
-                "description": "A canvas PNG as a data URL (at most 2048×2048 pixels). Any "
+                "description": f"A canvas PNG as a data URL (at most {MAX_SIDE}×{MAX_SIDE} pixels). Any "
                                "background: transparent, light or dark; the ink is found "
                                "from the image itself."}},
         },
@@ -121,9 +141,9 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 "confidence": {"type": "number", "minimum": 0, "maximum": 1,
                                "description": "The winning output neuron's activation."},
                 "uncertain": {"type": "boolean", "description":
-                              "True when the winner's activation is below 0.5 or the runner-up "
-                              "reaches half of it (settings UNCERTAIN_MIN_CONFIDENCE, "
-                              "UNCERTAIN_MAX_RATIO)."},
+                              f"True when the winner's activation is below {facts.min_confidence:g} "
+                              f"or the runner-up reaches {facts.max_ratio:g} of it (settings "
+                              "UNCERTAIN_MIN_CONFIDENCE, UNCERTAIN_MAX_RATIO)."},
                 "runner_up": {"type": "integer", "minimum": 0, "maximum": 9},
                 "output": _numbers(10, 0, 1),
                 "activations": {
@@ -193,8 +213,9 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                             {"const": 784}], "minItems": 2, "maxItems": 2},
                         "datatype": {"const": "FP32"},
                         "parameters": {"type": "object"},
-                        "data": {"type": "array", "items": {"type": "number", "minimum": 0,
-                                                           "maximum": 1}}}}},
+                        "data": {"type": "array", "minItems": 784, "maxItems": 784 * max_batch,
+                                 "description": "N × 784 numbers, row-major (N = shape[0]).",
+                                 "items": {"type": "number", "minimum": 0, "maximum": 1}}}}},
                 "outputs": {"type": "array", "items": {
                     "type": "object", "required": ["name"],
                     "properties": {"name": {"enum": ["output", "label"]},
@@ -218,16 +239,17 @@ def _schemas(max_batch: int) -> dict[str, Any]:
     }
 
 
-def _oip_model_params(with_version: bool) -> list[dict[str, Any]]:
-    params = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
-               "description": "The model's name: mnist-784-16-16-10."}]
+def _oip_model_params(with_version: bool, model_name: str) -> list[dict[str, Any]]:
+    params = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string", "const": model_name},
+               "description": f"The model's name: {model_name}."}]
     if with_version:
         params.append({"name": "version", "in": "path", "required": True,
-                       "schema": {"type": "string"}, "description": "The model version: 1."})
+                       "schema": {"type": "string", "const": MODEL_VERSION},
+                       "description": f"The model version: {MODEL_VERSION}."})
     return params
 
 
-def _oip_paths() -> dict[str, Any]:
+def _oip_paths(facts: Facts) -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/v2": {"get": {"tags": ["Open Inference Protocol"], "summary": "Server metadata",
                         "operationId": "oipServerMetadata",
@@ -252,7 +274,7 @@ def _oip_paths() -> dict[str, Any]:
     for versioned in (False, True):
         base = "/v2/models/{name}" + ("/versions/{version}" if versioned else "")
         suffix = " (a given version)" if versioned else ""
-        params = _oip_model_params(versioned)
+        params = _oip_model_params(versioned, facts.model_name)
         op = "Version" if versioned else ""
         paths[base] = {"get": {
             "tags": ["Open Inference Protocol"], "summary": "Model metadata" + suffix,
@@ -283,10 +305,11 @@ def _oip_paths() -> dict[str, Any]:
     return paths
 
 
-def _build(max_batch: int, max_body: int) -> dict[str, Any]:
+def _build(facts: Facts) -> dict[str, Any]:
+    max_batch, max_body = facts.max_batch, facts.max_body
     predict_errors = {
         "400": _problem("Malformed JSON, bad base64, a corrupt PNG, or not exactly one input kind."),
-        "413": _problem(f"Body over {max_body} bytes, image over 2048×2048, or batch over {max_batch}."),
+        "413": _problem(f"Body over {max_body} bytes, image over {MAX_SIDE}×{MAX_SIDE}, or batch over {max_batch}."),
         "415": _problem("Not application/json, or the image is not a PNG."),
         "422": _problem("Well-formed but unusable: an empty drawing (nothing to recognize), "
                         "pixels of the wrong shape or range, unusable strokes."),
@@ -332,7 +355,7 @@ def _build(max_batch: int, max_body: int) -> dict[str, Any]:
                      "schema": {"type": "integer", "minimum": 0, "maximum": 9},
                      "description": "Only examples of this digit (default: any)."},
                     {"name": "n", "in": "query", "required": False, "allowEmptyValue": True,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 1},
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_EXAMPLES, "default": 1},
                      "description": "How many examples."}],
                 "responses": {"200": _json(_ref("Examples"), "Examples with their true labels."),
                               "400": _problem("digit or n out of range or not a number."),
@@ -348,16 +371,25 @@ def _build(max_batch: int, max_body: int) -> dict[str, Any]:
             "/openapi.json": {"get": {
                 "tags": ["Digits"], "summary": "This document", "operationId": "openapi",
                 "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document.")}}},
-            **_oip_paths(),
+            **_oip_paths(facts),
         },
-        "components": {"schemas": _schemas(max_batch)},
+        "components": {"schemas": _schemas(facts)},
     }
 
 
-@lru_cache(maxsize=4)
-def _cached(max_batch: int, max_body: int) -> dict[str, Any]:
-    return _build(max_batch, max_body)
+@lru_cache(maxsize=8)
+def _cached(facts: Facts) -> dict[str, Any]:
+    return _build(facts)
 
 
-def document(config: Mapping[str, Any]) -> dict[str, Any]:
-    return _cached(int(config["MAX_BATCH"]), int(config["MAX_CONTENT_LENGTH"]))
+def document(config: Mapping[str, Any], state: State) -> dict[str, Any]:
+    return _cached(Facts(int(config["MAX_BATCH"]), int(config["MAX_CONTENT_LENGTH"]),
+                         float(config["UNCERTAIN_MIN_CONFIDENCE"]), float(config["UNCERTAIN_MAX_RATIO"]),
+                         state.name))
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    response = jsonify(document(current_app.config, current_state()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

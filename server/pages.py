@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from model.preprocess import MAX_SIDE
+from server.api import MAX_EXAMPLES
 from server.errors import PROBLEMS
+from server.state import current_state
 
 bp = Blueprint("pages", __name__)
 
@@ -15,6 +18,5 @@ def index():
 
 @bp.get("/docs")
 def docs():
-    state = current_app.extensions["digits"]
-    return render_template("docs.html", model_name=state.name, config=current_app.config,
-                           problems=PROBLEMS.items())
+    return render_template("docs.html", model_name=current_state().name, config=current_app.config,
+                           problems=PROBLEMS.items(), max_side=MAX_SIDE, max_examples=MAX_EXAMPLES)

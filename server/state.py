@@ -13,10 +13,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from flask import current_app
+
+from model.answer import Rule
 from model.network import Network, WeightsError
 
 MODEL_VERSION = "1"
@@ -105,7 +108,9 @@ def _model_document(state: State) -> dict[str, Any]:
     }
 
 
-def load_state(config: Mapping[str, Any], logger: logging.Logger) -> State:
+def load_state(config: Mapping[str, Any], logger: logging.Logger, dumps: Callable[[Any], str]) -> State:
+    """Load everything once; ``dumps`` is the app's JSON writer (the /api/model body is
+    encoded here, once, with it)."""
     weights_path = Path(config["WEIGHTS_PATH"])
     card_path = Path(config["MODEL_CARD_PATH"] or weights_path.with_suffix(".json"))
     state = State(examples=_load_examples(Path(config["EXAMPLES_PATH"]), logger))
@@ -116,8 +121,17 @@ def load_state(config: Mapping[str, Any], logger: logging.Logger) -> State:
         logger.error("not ready: %s", exc)
         return state
     state.name = str(state.card.get("name") or state.name)
-    body = json.dumps(_model_document(state), separators=(",", ":"), ensure_ascii=False)
-    state.model_json = body.encode("utf-8")
+    state.model_json = dumps(_model_document(state)).encode("utf-8")
     state.model_etag = hashlib.sha256(state.model_json).hexdigest()[:32]
     logger.info("model %s loaded (sha256 %s)", state.name, state.sha256[:12])
     return state
+
+
+def current_state() -> State:
+    """The process's state, for a route."""
+    return current_app.extensions["digits"]
+
+
+def answer_rule(config: Mapping[str, Any]) -> Rule:
+    """The rule that decides when an answer is uncertain, from the settings."""
+    return Rule(float(config["UNCERTAIN_MIN_CONFIDENCE"]), float(config["UNCERTAIN_MAX_RATIO"]))

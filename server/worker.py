@@ -1,18 +1,21 @@
 """gunicorn's threaded worker, with each request's head read by the event loop, not a thread.
 
-Stock ``gthread`` hands a connection to one of its few threads as soon as the connection
-is accepted (or, kept alive, becomes readable), and that thread then blocks reading the
-request. A client that sends its headers a byte at a time (slowloris), or nothing at all,
-holds a thread for as long as it likes; 50 such connections starve a 2×4-thread server,
-health checks included. Here the worker's event loop reads, without blocking, until the
+Why a subclass at all: stock ``gthread`` hands a connection to one of its few threads as
+soon as the connection is accepted (or, kept alive, becomes readable); the thread waits up
+to 5 s for a first byte and then blocks reading the request. A client that sends its
+headers a byte at a time (slowloris), or nothing at all, holds a thread for as long as it
+likes; 50 such connections starve a 2×4-thread server, health checks included. A buffering
+reverse proxy in front (README, "Deploy") removes the problem for a deployment; this worker
+keeps a bare container safe too. Here the worker's event loop reads, without blocking, until the
 head is complete (and, when it declares a Content-Length up to :data:`BUFFER_BODY`, the
 body too) and only then gives the connection to a thread, with the bytes read so far.
 A request that is not complete within :data:`HEAD_TIMEOUT` is answered 408 and closed.
 Once in a thread, every socket read or write waits at most :data:`IO_TIMEOUT`.
 
-HTTP/1.1 only (gunicorn's default ``http_protocols = "h1"``); written against gunicorn
-27's ``gthread`` (``TConn``, ``enqueue_req``, ``murder_pending``), which
-``tests/test_faults.py`` exercises.
+HTTP/1.1 only (gunicorn's default ``http_protocols = "h1"``). It uses these internals of
+gunicorn 27's ``gthread`` — :data:`GTHREAD_INTERNALS` — so gunicorn is pinned exactly
+(requirements.txt), and ``tests/test_faults.py`` fails if an upgrade moves any of them or
+lets slow clients starve the health routes again.
 """
 from __future__ import annotations
 
@@ -24,6 +27,14 @@ from collections import OrderedDict
 from functools import partial
 
 from gunicorn.workers import gthread
+
+#: What this module takes from gunicorn.workers.gthread beyond its public settings.
+GTHREAD_INTERNALS = {
+    "module": ("STOP_KEEPALIVE_LINGER",),
+    "TConn": ("init", "parser", "sock", "data_ready", "close"),
+    "ThreadWorker": ("init_process", "accept", "on_client_socket_readable", "enqueue_req", "murder_pending",
+                     "poller", "keepalived_conns", "nr_conns", "alive"),
+}
 
 HEAD_TIMEOUT = 10.0          # seconds from the first moment we wait for a request to its end
 BUFFER_BODY = 256 * 1024     # bodies up to this size are read by the event loop too

@@ -342,3 +342,25 @@ def test_the_head_first_worker_knows_when_a_request_is_complete():
     assert complete(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
     assert not complete(b"POST / HTTP/1.1\r\nX-Content-Length: 0\r\nContent-Length: 3\r\n\r\n")
     assert complete(b"G" * worker.MAX_HEAD)                            # too long: the parser refuses it
+
+
+def test_the_gthread_internals_the_worker_builds_on_are_still_there():
+    """server/worker.py names every gunicorn internal it uses; an upgrade that moves one fails here
+    first, with its name (the slow-client test above shows what it would break)."""
+    import inspect
+
+    from gunicorn.workers import gthread
+
+    from server import worker
+
+    source = inspect.getsource(gthread)
+    missing = []
+    for owner, names in worker.GTHREAD_INTERNALS.items():
+        for name in names:
+            if owner == "module":
+                found = hasattr(gthread, name)
+            else:
+                found = hasattr(getattr(gthread, owner), name) or f"self.{name} =" in source
+            if not found:
+                missing.append(f"{owner}.{name}")
+    assert not missing, f"gunicorn's gthread no longer has {missing}: update server/worker.py"

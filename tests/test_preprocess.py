@@ -8,7 +8,7 @@ Tolerances (docs/preprocessing.md):
   the shipped network gives the same digit: only the colours differ (< 0.005, > 0.999);
   another position or size (< 0.03, > 0.97); strokes vs. their PNG, an MNIST digit vs. its
   28-pixel PNG (< 0.05, > 0.9); another pen (< 0.1, > 0.8), because stroke widths inside
-  MNIST's own range are deliberately kept (model/preprocess.py, WIDTH_BAND).
+  MNIST's own range are deliberately kept (model/preprocess/width.py, WIDTH_BAND).
 """
 from __future__ import annotations
 
@@ -285,7 +285,7 @@ def test_gaussian_blur_is_the_naive_convolution(sigma):
     expected = np.zeros(image.shape)
     for y, x in zip(*np.nonzero(image)):
         expected[y - radius:y + radius + 1, x - radius:x + radius + 1] += image[y, x] * kernel
-    blurred = preprocess._gaussian_blur(image, sigma)
+    blurred = preprocess.width._gaussian_blur(image, sigma)
     assert blurred.shape == image.shape and blurred.dtype == np.float32
     np.testing.assert_allclose(blurred, expected, atol=1e-6)
 
@@ -515,9 +515,9 @@ BAD_PNG_INPUTS = [
      NotPng, "JPEG"),
     ("not bytes or text", 12345, BadBase64, "int"),
     ("None", None, BadBase64, "NoneType"),
-    ("encoded length over the limit", "data:image/png;base64," + "A" * (preprocess.MAX_DATA_URL_CHARS), ImageTooLarge,
+    ("encoded length over the limit", "data:image/png;base64," + "A" * (preprocess.limits.MAX_DATA_URL_CHARS), ImageTooLarge,
      "limit"),
-    ("bytes over the limit", b"\x89PNG\r\n\x1a\n" + b"\x00" * preprocess.MAX_PNG_BYTES, ImageTooLarge, "limit"),
+    ("bytes over the limit", b"\x89PNG\r\n\x1a\n" + b"\x00" * preprocess.limits.MAX_PNG_BYTES, ImageTooLarge, "limit"),
     ("blank transparent canvas", png_bytes(Image.new("RGBA", (280, 280), (0, 0, 0, 0))), EmptyDrawing,
      "Nothing to recognize"),
     ("blank white canvas", png_bytes(Image.new("RGB", (280, 280), "white")), EmptyDrawing, "Nothing to recognize"),
@@ -554,7 +554,7 @@ def test_base64_is_decoded_as_strictly_as_binascii_does():
         return decoded(lambda t: binascii.a2b_base64(t, strict_mode=True), text)
 
     def ours(text):
-        return decoded(lambda t: preprocess._png_bytes("data:image/png;base64," + t), text)
+        return decoded(lambda t: preprocess.decode.png_bytes("data:image/png;base64," + t), text)
 
     rng = np.random.default_rng(0)
     texts = ["".join(t) for n in range(9) for t in itertools.product("AQ+=", repeat=n)]
