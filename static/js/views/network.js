@@ -12,7 +12,7 @@
  *    largest |w| while nothing is drawn. Opacity and width follow that magnitude.
  */
 import { createTween } from "./tween.js";
-import { BACKGROUND, NEGATIVE, POSITIVE, mix, rgb, inkDataUrl, signedDataUrl } from "./pixels.js";
+import { NEGATIVE, POSITIVE, mix, rgb, inkDataUrl, signedDataUrl } from "./pixels.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const TOP_K = 3;
