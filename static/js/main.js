@@ -14,6 +14,7 @@
  */
 import * as api from "./api.js";
 import { createDrawing } from "./draw.js";
+import { createScheduler } from "./scheduler.js";
 import { createGallery } from "./views/gallery.js";
 import { createNetwork } from "./views/network.js";
 import { createNeuronView } from "./views/neuron.js";
@@ -43,27 +44,15 @@ let selected = [1, 0];   // [layer, index] shown in the inspector
 
 // --- predictions: at most one request in flight; the newest always wins -----------------
 
-let seq = 0;             // number of the newest request; older answers are dropped
-let inflight = null;     // AbortController of the request in flight
-let lastSent = -Infinity;
-let timer = 0;
-let pending = false;     // the drawing grew while a request was in flight
+const scheduler = createScheduler({
+  predict: (job, signal) => api.predict(job.input, signal),
+  onIssue: (n) => { document.body.dataset.seq = String(n); },
+  onAnswer: (result, job, mine) => render(result, job.context, mine),
+  onError: failed,
+  throttleMs: THROTTLE_MS,
+});
 
-function cancel() {
-  clearTimeout(timer);
-  timer = 0;
-  pending = false;
-  if (inflight) inflight.abort();
-  inflight = null;
-  issued(seq + 1);       // whatever is still on its way is now stale
-}
-
-/** Test and benchmark hooks: the newest request's number, and the last one shown. */
-function issued(n) {
-  seq = n;
-  document.body.dataset.seq = String(n);
-}
-
+/** Test and benchmark hook: the request whose answer (or error) is on screen. */
 function settled(n) {
   document.body.dataset.answerSeq = String(n);
 }
@@ -78,61 +67,38 @@ function extent(strokes) {
   return Math.max(x1 - x0, y1 - y0);
 }
 
-/** During a stroke: at most every THROTTLE_MS, never two requests at once. */
+/** During a stroke: throttled by the scheduler. */
 function predictSoon() {
   // The first pixels of a first stroke are a speck: don't ask yet (the end of the
   // stroke always asks, and the server decides what is too small).
   if (extent(drawing.strokes) < MIN_EXTENT) return;
-  if (inflight) { pending = true; return; }
-  if (timer) return;     // already scheduled (a late timer must not fire a second request)
-  const wait = lastSent + THROTTLE_MS - performance.now();
-  if (wait <= 0) predictDrawing();
-  else timer = setTimeout(() => { timer = 0; predictDrawing(); }, Math.ceil(wait));
+  scheduler.soon(drawingJob);
 }
 
 /** Now, superseding anything in flight (end of a stroke, undo, redo). */
 function predictNow() {
-  cancel();
+  scheduler.cancel();
   if (drawing.isEmpty) showEmpty();
-  else predictDrawing();
+  else scheduler.now(drawingJob());
 }
 
-function predictDrawing() {
+function drawingJob() {
   const size = drawing.size;
   const input = {
     strokes: drawing.strokes,
     width: Math.round(size.width * 10) / 10,
     height: Math.round(size.height * 10) / 10,
   };
-  return send(input, { canvas: pad, size, pen: drawing.penWidth });
+  return { input, context: { canvas: pad, size, pen: drawing.penWidth } };
 }
 
-async function send(input, context) {
-  clearTimeout(timer);
-  timer = 0;
-  if (inflight) inflight.abort();
-  const controller = new AbortController();
-  const mine = seq + 1;
-  issued(mine);
-  inflight = controller;
-  pending = false;
-  lastSent = performance.now();
-  try {
-    const result = await api.predict(input, controller.signal);
-    if (mine === seq) render(result, context, mine);
-  } catch (err) {
-    if (err.name === "AbortError" || mine !== seq) return;
-    // Mid-stroke, a speck is just the start of a digit: stay quiet until the pen lifts.
-    if (err.code === "empty-drawing") {
-      if (drawing.isDrawing) forget(); else showNothing();
-    }
-    else showError(err.message);
-    settled(mine);
-  } finally {
-    if (inflight === controller) inflight = null;
-    if (pending && drawing.isDrawing) predictSoon();
+function failed(err, job, mine) {
+  // Mid-stroke, a speck is just the start of a digit: stay quiet until the pen lifts.
+  if (err.code === "empty-drawing") {
+    if (drawing.isDrawing) forget(); else showNothing();
   }
-  return mine;
+  else showError(err.message);
+  settled(mine);
 }
 
 function render(result, context, mine) {
@@ -147,7 +113,7 @@ function render(result, context, mine) {
   requestAnimationFrame(() => {
     performance.mark("answer-rendered", { detail: { seq: mine } });
     setTimeout(() => {
-      if (mine !== seq) return;          // superseded: the newer answer will draw these
+      if (mine !== scheduler.seq) return; // superseded: the newer answer will draw these
       preprocess.show({ ...context, info: result.preprocessing, input: result.activations.input });
       gallery1.setActivations(result.activations.hidden1);
       gallery2.setActivations(result.activations.hidden2);
@@ -172,7 +138,7 @@ function showEmpty() {
   forget();
   outputs.clear();
   alertBox.textContent = "";
-  settled(seq);
+  settled(scheduler.seq);
 }
 
 function showNothing() {
@@ -209,14 +175,14 @@ function syncButtons() {
 }
 
 drawing.events.addEventListener("strokestart", () => {
-  if (example) { leaveExample(); cancel(); }
+  if (example) { leaveExample(); scheduler.cancel(); }
   syncButtons();
 });
 drawing.events.addEventListener("strokemove", predictSoon);
 drawing.events.addEventListener("strokeend", () => {
   syncButtons();
   predictNow();
-  document.body.dataset.strokeEndSeq = String(seq);
+  document.body.dataset.strokeEndSeq = String(scheduler.seq);
 });
 drawing.events.addEventListener("change", () => {
   leaveExample();
@@ -232,7 +198,7 @@ $("clear").addEventListener("click", clear);
 function clear() {
   if (example && drawing.isEmpty) {
     leaveExample();
-    cancel();
+    scheduler.cancel();
     showEmpty();
     syncButtons();
   } else drawing.clear();
@@ -258,13 +224,13 @@ $("example").addEventListener("click", async () => {
   try {
     const ex = await api.getExample($("example-digit").value || null);
     drawing.clear();                         // undoable: Undo brings the drawing back
-    cancel();
+    scheduler.cancel();
     example = ex;
     paintInk(exampleView, ex.pixels);
     exampleView.hidden = false;
     syncButtons();
     outputs.clearExample();
-    await send({ pixels: ex.pixels }, { pixels: ex.pixels });
+    await scheduler.now({ input: { pixels: ex.pixels }, context: { pixels: ex.pixels } });
   } catch (err) {
     if (err.name !== "AbortError") showError(err.message);
   } finally {
@@ -359,8 +325,8 @@ async function loadModel() {
   }
 }
 
-issued(0);
-settled(0);
+document.body.dataset.seq = String(scheduler.seq);
+settled(scheduler.seq);
 syncButtons();
 outputs.clear();
 preprocess.clear();
