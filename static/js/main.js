@@ -17,6 +17,7 @@ import { createDrawing } from "./draw.js";
 import { createScheduler } from "./scheduler.js";
 import { createGallery } from "./views/gallery.js";
 import { createNetwork } from "./views/network.js";
+import { explainNeuron } from "./views/neuron-text.js";
 import { createNeuronView } from "./views/neuron.js";
 import { createOutputs } from "./views/outputs.js";
 import { paintInk } from "./views/pixels.js";
@@ -250,40 +251,7 @@ function select(layer, index) {
 
 function inspect() {
   if (!model) return;
-  const [layer, i] = selected;
-  const acts = answer ? answer.activations : null;
-  const key = ["hidden1", "hidden2", "output"][layer - 1];
-  const common = {
-    layer, index: i,
-    image: model.images[layer - 1][i],
-    input: acts ? acts.input : null,
-    activation: acts ? acts[key][i] : null,
-    bias: model.layers[layer - 1].biases[i],
-  };
-  if (layer === 1) {
-    neuronView.show({ ...common,
-      title: `Hidden layer 1 · neuron ${i + 1}`,
-      imageCaption: "its 784 weights",
-      lede: "One weight per input pixel. Ink on blue pixels raises its activation, ink on red pixels lowers it; " +
-        "the bias sets how much ink it takes to light up.",
-      incoming: null });
-  } else if (layer === 2) {
-    neuronView.show({ ...common,
-      title: `Hidden layer 2 · neuron ${i + 1}`,
-      imageCaption: "W2·W1: what it responds to",
-      lede: "It sees only the 16 neurons of layer 1. Passing its 16 weights back through layer 1's weights " +
-        "shows roughly which pixels it likes (ignoring the sigmoids in between).",
-      incoming: { label: "its 16 weights from layer 1 (faded = that neuron is dark now)",
-        weights: model.layers[1].weights[i], activations: acts ? acts.hidden1 : null } });
-  } else {
-    neuronView.show({ ...common,
-      title: `Output neuron ${i}`,
-      imageCaption: "W3·W2·W1: its idea of a " + i,
-      lede: `Lit when the input looks like a ${i}. Its 16 weights from layer 2, passed back through both ` +
-        "hidden layers, give a rough picture of what it looks for (ignoring the sigmoids).",
-      incoming: { label: "its 16 weights from layer 2 (faded = that neuron is dark now)",
-        weights: model.layers[2].weights[i], activations: acts ? acts.hidden2 : null } });
-  }
+  neuronView.show(explainNeuron(model, answer ? answer.activations : null, ...selected));
 }
 
 function describeModel(m) {
