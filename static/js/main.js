@@ -1,7 +1,6 @@
 /**
- * Wiring: drawing surface → scheduler → API → views. Holds the little state the page has
- * (the last answer, the example on show, the chosen neuron); requests belong to the
- * scheduler, pixels to the views.
+ * Wiring: drawing surface → scheduler → API → views. The page's state is the one `state`
+ * object below; requests belong to the scheduler, pixels to the views.
  *
  * Hooks for tests and bench/page_latency.py, on document.body.dataset:
  *   seq           the number of the newest request (bumped when one is superseded)
@@ -24,11 +23,20 @@ import { createNeuronView } from "./views/neuron.js";
 import { createOutputs } from "./views/outputs.js";
 import { createPreprocess } from "./views/preprocess.js";
 import { createToolbar } from "./views/toolbar.js";
-import { composeRows } from "./weights.js";
+import { neuronImages } from "./weights.js";
 
 const THROTTLE_MS = 100;
+/** Below this extent (CSS px) a first stroke is a speck: the server would only say 422. */
+const MIN_EXTENT = 8;
 const $ = (id) => document.getElementById(id);
 const hooks = document.body.dataset;
+
+const state = {
+  model: null,       // GET /api/model plus `images` (weights.js neuronImages)
+  answer: null,      // the answer on screen, or null
+  example: null,     // the MNIST example on screen, or null while drawing
+  selected: [1, 0],  // [layer, index] shown in the inspector
+};
 
 const pad = $("pad");
 const drawing = createDrawing(pad);
@@ -43,11 +51,6 @@ const modelCard = createModelCard({ badge: $("accuracy"), facts: $("model-facts"
 const toolbar = createToolbar({ undo: $("undo"), redo: $("redo"), clear: $("clear"), hint: $("pad-hint") },
   { undo: () => drawing.undo(), redo: () => drawing.redo(), clear });
 
-let model = null;        // GET /api/model, plus `images`: per layer, 784-value pictures per neuron
-let answer = null;       // the answer on screen, or null
-let example = null;      // the MNIST example on screen, or null while drawing
-let selected = [1, 0];   // [layer, index] shown in the inspector
-
 const scheduler = createScheduler({
   predict: (job, signal) => api.predict(job.input, signal),
   onIssue: (n) => { hooks.seq = String(n); },
@@ -59,10 +62,10 @@ const scheduler = createScheduler({
 // --- answers to views ------------------------------------------------------------------
 
 function render(result, job, mine) {
-  answer = result;
+  state.answer = result;
   outputs.show(result);
   network.show(result);
-  if (example) outputs.showExample(example, result);
+  if (state.example) outputs.showExample(state.example, result);
   // The answer's first frame is on screen when this runs (views draw on the same frame);
   // the strip, galleries and inspector follow right after, off the critical path.
   requestAnimationFrame(() => {
@@ -72,7 +75,8 @@ function render(result, job, mine) {
       preprocess.show({ ...job.context, info: result.preprocessing, input: result.activations.input });
       lightGalleries(result.activations);
       inspect();
-      if (model && result.model && result.model.sha256 !== model.sha256) loadModel(); // weights changed under us
+      // Weights changed under us (a redeploy between requests): show the ones that answered.
+      if (state.model && result.model && result.model.sha256 !== state.model.sha256) loadModel();
       hooks.answerSeq = String(mine);
     });
   });
@@ -88,7 +92,7 @@ function failed(err, job, mine) {
 }
 
 function forget() {
-  answer = null;
+  state.answer = null;
   network.show(null);
   preprocess.clear();
   lightGalleries(null);
@@ -123,16 +127,6 @@ function drawingJob() {
   return { input, context: { canvas: pad, size, pen: drawing.penWidth } };
 }
 
-/** Extent of all ink so far, in CSS px: below MIN_EXTENT there is nothing to ask about yet. */
-const MIN_EXTENT = 8;
-function extent(strokes) {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const s of strokes) for (const [x, y] of s) {
-    x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
-  }
-  return Math.max(x1 - x0, y1 - y0);
-}
-
 /** Now, superseding anything in flight (end of a stroke, undo, redo, clear). */
 function predictNow() {
   scheduler.cancel();
@@ -141,25 +135,24 @@ function predictNow() {
 }
 
 function leaveExample() {
-  if (!example) return;
-  example = null;
+  if (!state.example) return;
+  state.example = null;
   exampleView.hide();
   outputs.clearExample();
 }
 
 function syncToolbar() {
-  const empty = drawing.isEmpty && !example;
+  const empty = drawing.isEmpty && !state.example;
   toolbar.sync({ canUndo: drawing.canUndo, canRedo: drawing.canRedo, canClear: !empty && !drawing.isDrawing, empty });
 }
 
 drawing.events.addEventListener("strokestart", () => {
-  if (example) { leaveExample(); scheduler.cancel(); }
+  if (state.example) { leaveExample(); scheduler.cancel(); }
   syncToolbar();
 });
 drawing.events.addEventListener("strokemove", () => {
-  // The first pixels of a first stroke are a speck: don't ask yet (the end of the
-  // stroke always asks, and the server decides what is too small).
-  if (extent(drawing.strokes) >= MIN_EXTENT) scheduler.soon(drawingJob);
+  // The end of the stroke always asks, and the server decides what is too small.
+  if (drawing.extent >= MIN_EXTENT) scheduler.soon(drawingJob);
 });
 drawing.events.addEventListener("strokeend", () => {
   syncToolbar();
@@ -174,7 +167,7 @@ drawing.events.addEventListener("change", () => {
 
 /** Clear the drawing (undoable), or put away the MNIST example on show. */
 function clear() {
-  if (example && drawing.isEmpty) {
+  if (state.example && drawing.isEmpty) {
     leaveExample();
     scheduler.cancel();
     showEmpty();
@@ -191,7 +184,7 @@ $("example").addEventListener("click", async () => {
     const ex = await api.getExample($("example-digit").value || null);
     drawing.clear();                         // undoable: Undo brings the drawing back
     scheduler.cancel();
-    example = ex;
+    state.example = ex;
     exampleView.show(ex.pixels);
     syncToolbar();
     outputs.clearExample();
@@ -206,7 +199,7 @@ $("example").addEventListener("click", async () => {
 // --- the model and the neuron inspector ----------------------------------------------
 
 function select(layer, index) {
-  selected = [layer, index];
+  state.selected = [layer, index];
   network.select(layer, index);
   gallery1.select(layer === 1 ? index : -1);
   gallery2.select(layer === 2 ? index : -1);
@@ -214,23 +207,20 @@ function select(layer, index) {
 }
 
 function inspect() {
-  if (!model) return;
-  neuronView.show(explainNeuron(model, answer ? answer.activations : null, ...selected));
+  if (!state.model) return;
+  neuronView.show(explainNeuron(state.model, state.answer ? state.answer.activations : null, ...state.selected));
 }
 
 async function loadModel() {
   try {
     const m = await api.getModel();
-    const [l1, l2, l3] = m.layers;
-    const w21 = composeRows(l2.weights, l1.weights);
-    m.images = [l1.weights, w21, composeRows(l3.weights, w21)];
-    model = m;
+    state.model = { ...m, images: neuronImages(m.layers) };
     network.setModel(m.layers);
-    gallery1.setImages(m.images[0]);
-    gallery2.setImages(m.images[1]);
-    if (answer) lightGalleries(answer.activations);
+    gallery1.setImages(state.model.images[0]);
+    gallery2.setImages(state.model.images[1]);
+    if (state.answer) lightGalleries(state.answer.activations);
     modelCard.show(m);
-    select(...selected);
+    select(...state.selected);
     hooks.model = "ready";
   } catch (err) {
     outputs.alert(`The network's weights could not be loaded: ${err.message}`);
