@@ -22,10 +22,27 @@ class Rig:
         self.page = page
         page.evaluate(RIG, {"throttleMs": 100, "manual": True, **options})
 
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args: self.page.evaluate(f"(args) => rig.{name}(...args)", list(args))
+    def _call(self, name, *args):
+        return self.page.evaluate(f"(args) => rig.{name}(...args)", list(args))
+
+    def soon(self, drawing: str):
+        """The pen moved; the drawing is now `drawing`."""
+        self._call("soon", drawing)
+
+    def now(self, job: str):
+        self._call("now", job)
+
+    def cancel(self):
+        self._call("cancel")
+
+    def answer(self, job: str, result: str):
+        self._call("answer", job, result)
+
+    def fail(self, job: str, message: str):
+        self._call("fail", job, message)
+
+    def tick(self, ms: float):
+        self._call("tick", ms)
 
     def __getitem__(self, name):
         return self.page.evaluate(f"rig.{name}")
@@ -35,6 +52,13 @@ class Rig:
 
     def aborted(self) -> list[bool]:
         return self.page.evaluate("rig.calls.map(c => c.signal.aborted)")
+
+    def timers(self) -> list[float]:
+        """When the scheduled timers are due, on the hand-moved clock."""
+        return self.page.evaluate("rig.clock.timers.map(t => t.at)")
+
+    def time(self) -> float:
+        return self.page.evaluate("rig.clock.t")
 
 
 @pytest.fixture
@@ -91,7 +115,7 @@ def test_during_a_stroke_at_most_one_request_per_interval_carrying_the_newest_dr
     rig.soon("d2")                          # t=10: too soon, scheduled for t=100
     rig.tick(40)
     rig.soon("d3")                          # t=50: already scheduled, no second timer
-    assert len(rig["clock"]["timers"]) == 1
+    assert rig.timers() == [100]
     rig.tick(49)                            # t=99
     assert rig["log"] == ["send d1", "answer D1 for d1 #1"]
     rig.tick(1)                             # t=100
@@ -102,7 +126,7 @@ def test_during_a_stroke_at_most_one_request_per_interval_carrying_the_newest_dr
     assert rig["log"][-1] == "answer D3 for d3 #2"
     rig.tick(1)
     assert rig["log"][-1] == "send d4"
-    assert rig["clock"]["t"] == 200
+    assert rig.time() == 200
 
 
 def test_the_end_of_a_stroke_is_not_throttled_and_drops_the_scheduled_request(rig):
@@ -114,7 +138,7 @@ def test_the_end_of_a_stroke_is_not_throttled_and_drops_the_scheduled_request(ri
     rig.answer("end", "E")
     rig.tick(500)
     assert rig["log"] == ["send d1", "answer D1 for d1 #1", "send end", "answer E for end #2"]
-    assert rig["clock"]["timers"] == []
+    assert rig.timers() == []
 
 
 def test_a_drawing_that_grew_during_a_request_is_sent_once_it_settles(rig):
