@@ -172,6 +172,14 @@ export function createDrawing(canvas, { inkColor = "#f4f7ff", lineWidthRatio = 1
     get size() { return { ...size }; },
     /** The pen's width in CSS px (the ink reaches half of it beyond the points). */
     get penWidth() { return Math.max(size.width * lineWidthRatio, 4); },
+    /** The longer side of the box around all ink so far (its centre lines), in CSS px. */
+    get extent() {
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (const s of current ? [...strokes, current] : strokes) for (const [x, y] of s) {
+        x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+      }
+      return Math.max(x1 - x0, y1 - y0);
+    },
     get isEmpty() { return strokes.length === 0 && !current; },
     get isDrawing() { return current !== null; },
     get canUndo() { return done.length > 0 && !current; },

@@ -1,7 +1,6 @@
 /**
- * Wiring: drawing surface → API → views. Holds the little state the page has (the
- * request in flight, the last answer, the chosen neuron) and no maths beyond arranging
- * the model's weights into pictures.
+ * Wiring: drawing surface → scheduler → API → views. The page's state is the one `state`
+ * object below; requests belong to the scheduler, pixels to the views.
  *
  * Hooks for tests and bench/page_latency.py, on document.body.dataset:
  *   seq           the number of the newest request (bumped when one is superseded)
@@ -14,241 +13,167 @@
  */
 import * as api from "./api.js";
 import { createDrawing } from "./draw.js";
+import { createScheduler } from "./scheduler.js";
+import { createExampleView } from "./views/example.js";
 import { createGallery } from "./views/gallery.js";
+import { createModelCard } from "./views/model-card.js";
 import { createNetwork } from "./views/network.js";
+import { explainNeuron } from "./views/neuron-text.js";
 import { createNeuronView } from "./views/neuron.js";
 import { createOutputs } from "./views/outputs.js";
-import { paintInk } from "./views/pixels.js";
 import { createPreprocess } from "./views/preprocess.js";
-import { composeRows } from "./weights.js";
+import { createToolbar } from "./views/toolbar.js";
+import { neuronImages } from "./weights.js";
 
 const THROTTLE_MS = 100;
+/** Below this extent (CSS px) a first stroke is a speck: the server would only say 422. */
+const MIN_EXTENT = 8;
 const $ = (id) => document.getElementById(id);
+const hooks = document.body.dataset;
+
+const state = {
+  model: null,       // GET /api/model plus `images` (weights.js neuronImages)
+  answer: null,      // the answer on screen, or null
+  example: null,     // the MNIST example on screen, or null while drawing
+  selected: [1, 0],  // [layer, index] shown in the inspector
+};
 
 const pad = $("pad");
 const drawing = createDrawing(pad);
-const outputs = createOutputs({ status: $("status"), detail: $("detail"), example: $("example-result") });
+const outputs = createOutputs({ status: $("status"), detail: $("detail"), example: $("example-result"), alert: $("alert") });
 const preprocess = createPreprocess($("steps"));
 const neuronView = createNeuronView($("inspector"));
 const network = createNetwork($("network"), { onSelect: select });
 const gallery1 = createGallery($("gallery1"), { name: "Hidden layer 1", onSelect: (i) => select(1, i) });
 const gallery2 = createGallery($("gallery2"), { name: "Hidden layer 2", onSelect: (i) => select(2, i) });
-const alertBox = $("alert");
-const exampleView = $("example-view");
+const exampleView = createExampleView($("example-view"));
+const modelCard = createModelCard({ badge: $("accuracy"), facts: $("model-facts") });
+const toolbar = createToolbar({ undo: $("undo"), redo: $("redo"), clear: $("clear"), hint: $("pad-hint") },
+  { undo: () => drawing.undo(), redo: () => drawing.redo(), clear });
 
-let model = null;        // GET /api/model, plus `images`: per layer, 784-value pictures per neuron
-let answer = null;       // the answer on screen, or null
-let example = null;      // the MNIST example on screen, or null while drawing
-let selected = [1, 0];   // [layer, index] shown in the inspector
+const scheduler = createScheduler({
+  predict: (job, signal) => api.predict(job.input, signal),
+  onIssue: (n) => { hooks.seq = String(n); },
+  onAnswer: render,
+  onError: failed,
+  throttleMs: THROTTLE_MS,
+});
 
-// --- predictions: at most one request in flight; the newest always wins -----------------
+// --- answers to views ------------------------------------------------------------------
 
-let seq = 0;             // number of the newest request; older answers are dropped
-let inflight = null;     // AbortController of the request in flight
-let lastSent = -Infinity;
-let timer = 0;
-let pending = false;     // the drawing grew while a request was in flight
-
-function cancel() {
-  clearTimeout(timer);
-  timer = 0;
-  pending = false;
-  if (inflight) inflight.abort();
-  inflight = null;
-  issued(seq + 1);       // whatever is still on its way is now stale
-}
-
-/** Test and benchmark hooks: the newest request's number, and the last one shown. */
-function issued(n) {
-  seq = n;
-  document.body.dataset.seq = String(n);
-}
-
-function settled(n) {
-  document.body.dataset.answerSeq = String(n);
-}
-
-/** Extent of all ink so far, in CSS px: below MIN_EXTENT there is nothing to ask about yet. */
-const MIN_EXTENT = 8;
-function extent(strokes) {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const s of strokes) for (const [x, y] of s) {
-    x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
-  }
-  return Math.max(x1 - x0, y1 - y0);
-}
-
-/** During a stroke: at most every THROTTLE_MS, never two requests at once. */
-function predictSoon() {
-  // The first pixels of a first stroke are a speck: don't ask yet (the end of the
-  // stroke always asks, and the server decides what is too small).
-  if (extent(drawing.strokes) < MIN_EXTENT) return;
-  if (inflight) { pending = true; return; }
-  if (timer) return;     // already scheduled (a late timer must not fire a second request)
-  const wait = lastSent + THROTTLE_MS - performance.now();
-  if (wait <= 0) predictDrawing();
-  else timer = setTimeout(() => { timer = 0; predictDrawing(); }, Math.ceil(wait));
-}
-
-/** Now, superseding anything in flight (end of a stroke, undo, redo). */
-function predictNow() {
-  cancel();
-  if (drawing.isEmpty) showEmpty();
-  else predictDrawing();
-}
-
-function predictDrawing() {
-  const size = drawing.size;
-  const input = {
-    strokes: drawing.strokes,
-    width: Math.round(size.width * 10) / 10,
-    height: Math.round(size.height * 10) / 10,
-  };
-  return send(input, { canvas: pad, size, pen: drawing.penWidth });
-}
-
-async function send(input, context) {
-  clearTimeout(timer);
-  timer = 0;
-  if (inflight) inflight.abort();
-  const controller = new AbortController();
-  const mine = seq + 1;
-  issued(mine);
-  inflight = controller;
-  pending = false;
-  lastSent = performance.now();
-  try {
-    const result = await api.predict(input, controller.signal);
-    if (mine === seq) render(result, context, mine);
-  } catch (err) {
-    if (err.name === "AbortError" || mine !== seq) return;
-    // Mid-stroke, a speck is just the start of a digit: stay quiet until the pen lifts.
-    if (err.code === "empty-drawing") {
-      if (drawing.isDrawing) forget(); else showNothing();
-    }
-    else showError(err.message);
-    settled(mine);
-  } finally {
-    if (inflight === controller) inflight = null;
-    if (pending && drawing.isDrawing) predictSoon();
-  }
-  return mine;
-}
-
-function render(result, context, mine) {
-  answer = result;
-  alertBox.textContent = "";
+function render(result, job, mine) {
+  state.answer = result;
   outputs.show(result);
-  network.show(result.activations, result.digit);
-  if (example) outputs.showExample(example, result);
-  describeNetwork(result);
+  network.show(result);
+  if (state.example) outputs.showExample(state.example, result);
   // The answer's first frame is on screen when this runs (views draw on the same frame);
   // the strip, galleries and inspector follow right after, off the critical path.
   requestAnimationFrame(() => {
     performance.mark("answer-rendered", { detail: { seq: mine } });
     setTimeout(() => {
-      if (mine !== seq) return;          // superseded: the newer answer will draw these
-      preprocess.show({ ...context, info: result.preprocessing, input: result.activations.input });
-      gallery1.setActivations(result.activations.hidden1);
-      gallery2.setActivations(result.activations.hidden2);
+      if (mine !== scheduler.seq) return; // superseded: the newer answer will draw these
+      preprocess.show({ ...job.context, info: result.preprocessing, input: result.activations.input });
+      lightGalleries(result.activations);
       inspect();
-      if (model && result.model && result.model.sha256 !== model.sha256) loadModel(); // weights changed under us
-      settled(mine);
+      // Weights changed under us (a redeploy between requests): show the ones that answered.
+      if (state.model && result.model && result.model.sha256 !== state.model.sha256) loadModel();
+      hooks.answerSeq = String(mine);
     });
   });
 }
 
+function failed(err, job, mine) {
+  // Mid-stroke, a speck is just the start of a digit: stay quiet until the pen lifts.
+  if (err.code === "empty-drawing") {
+    if (drawing.isDrawing) forget(); else showNothing();
+  }
+  else outputs.alert(err.message);
+  hooks.answerSeq = String(mine);
+}
+
 function forget() {
-  answer = null;
+  state.answer = null;
   network.show(null);
   preprocess.clear();
-  gallery1.setActivations(null);
-  gallery2.setActivations(null);
-  describeNetwork(null);
+  lightGalleries(null);
   inspect();
 }
 
 function showEmpty() {
   forget();
   outputs.clear();
-  alertBox.textContent = "";
-  settled(seq);
+  hooks.answerSeq = String(scheduler.seq);
 }
 
 function showNothing() {
   forget();
   outputs.showNothing();
-  alertBox.textContent = "";
 }
 
-function showError(message) {
-  alertBox.textContent = message;
+function lightGalleries(activations) {
+  gallery1.setActivations(activations ? activations.hidden1 : null);
+  gallery2.setActivations(activations ? activations.hidden2 : null);
 }
 
-function describeNetwork(result) {
-  $("network").setAttribute("aria-label", result
-    ? `The network: output ${result.digit} is the brightest at ${result.output[result.digit].toFixed(2)}, ` +
-      `output ${result.runner_up} next at ${result.output[result.runner_up].toFixed(2)}.`
-    : "The network: 784 inputs, two hidden layers of 16 neurons, 10 outputs. Nothing drawn yet.");
+// --- drawing to requests -----------------------------------------------------------------
+
+function drawingJob() {
+  const size = drawing.size;
+  const input = {
+    strokes: drawing.strokes,
+    width: Math.round(size.width * 10) / 10,
+    height: Math.round(size.height * 10) / 10,
+  };
+  return { input, context: { canvas: pad, size, pen: drawing.penWidth } };
 }
 
-// --- the drawing surface -------------------------------------------------------------
+/** Now, superseding anything in flight (end of a stroke, undo, redo, clear). */
+function predictNow() {
+  scheduler.cancel();
+  if (drawing.isEmpty) showEmpty();
+  else scheduler.now(drawingJob());
+}
 
 function leaveExample() {
-  if (!example) return;
-  example = null;
-  exampleView.hidden = true;
+  if (!state.example) return;
+  state.example = null;
+  exampleView.hide();
   outputs.clearExample();
 }
 
-function syncButtons() {
-  $("undo").disabled = !drawing.canUndo;
-  $("redo").disabled = !drawing.canRedo;
-  $("clear").disabled = (drawing.isEmpty && !example) || drawing.isDrawing;
-  $("pad-hint").hidden = !drawing.isEmpty || Boolean(example);
+function syncToolbar() {
+  const empty = drawing.isEmpty && !state.example;
+  toolbar.sync({ canUndo: drawing.canUndo, canRedo: drawing.canRedo, canClear: !empty && !drawing.isDrawing, empty });
 }
 
 drawing.events.addEventListener("strokestart", () => {
-  if (example) { leaveExample(); cancel(); }
-  syncButtons();
+  if (state.example) { leaveExample(); scheduler.cancel(); }
+  syncToolbar();
 });
-drawing.events.addEventListener("strokemove", predictSoon);
+drawing.events.addEventListener("strokemove", () => {
+  // The end of the stroke always asks, and the server decides what is too small.
+  if (drawing.extent >= MIN_EXTENT) scheduler.soon(drawingJob);
+});
 drawing.events.addEventListener("strokeend", () => {
-  syncButtons();
+  syncToolbar();
   predictNow();
-  document.body.dataset.strokeEndSeq = String(seq);
+  hooks.strokeEndSeq = String(scheduler.seq);
 });
 drawing.events.addEventListener("change", () => {
   leaveExample();
-  syncButtons();
+  syncToolbar();
   predictNow();
 });
 
-$("undo").addEventListener("click", () => drawing.undo());
-$("redo").addEventListener("click", () => drawing.redo());
-$("clear").addEventListener("click", clear);
-
 /** Clear the drawing (undoable), or put away the MNIST example on show. */
 function clear() {
-  if (example && drawing.isEmpty) {
+  if (state.example && drawing.isEmpty) {
     leaveExample();
-    cancel();
+    scheduler.cancel();
     showEmpty();
-    syncButtons();
+    syncToolbar();
   } else drawing.clear();
 }
-
-document.addEventListener("keydown", (event) => {
-  if (event.target instanceof HTMLElement && event.target.closest("input, select, textarea")) return;
-  const mod = event.ctrlKey || event.metaKey;
-  const key = event.key.toLowerCase();
-  let handled = true;
-  if (mod && key === "z" && !event.shiftKey) drawing.undo();
-  else if ((mod && key === "z" && event.shiftKey) || (event.ctrlKey && key === "y")) drawing.redo();
-  else if (key === "escape" && !mod) clear();
-  else handled = false;
-  if (handled) event.preventDefault();
-});
 
 // --- MNIST examples ------------------------------------------------------------------
 
@@ -258,15 +183,14 @@ $("example").addEventListener("click", async () => {
   try {
     const ex = await api.getExample($("example-digit").value || null);
     drawing.clear();                         // undoable: Undo brings the drawing back
-    cancel();
-    example = ex;
-    paintInk(exampleView, ex.pixels);
-    exampleView.hidden = false;
-    syncButtons();
+    scheduler.cancel();
+    state.example = ex;
+    exampleView.show(ex.pixels);
+    syncToolbar();
     outputs.clearExample();
-    await send({ pixels: ex.pixels }, { pixels: ex.pixels });
+    await scheduler.now({ input: { pixels: ex.pixels }, context: { pixels: ex.pixels } });
   } catch (err) {
-    if (err.name !== "AbortError") showError(err.message);
+    if (err.name !== "AbortError") outputs.alert(err.message);
   } finally {
     button.disabled = false;
   }
@@ -275,7 +199,7 @@ $("example").addEventListener("click", async () => {
 // --- the model and the neuron inspector ----------------------------------------------
 
 function select(layer, index) {
-  selected = [layer, index];
+  state.selected = [layer, index];
   network.select(layer, index);
   gallery1.select(layer === 1 ? index : -1);
   gallery2.select(layer === 2 ? index : -1);
@@ -283,86 +207,30 @@ function select(layer, index) {
 }
 
 function inspect() {
-  if (!model) return;
-  const [layer, i] = selected;
-  const acts = answer ? answer.activations : null;
-  const key = ["hidden1", "hidden2", "output"][layer - 1];
-  const common = {
-    layer, index: i,
-    image: model.images[layer - 1][i],
-    input: acts ? acts.input : null,
-    activation: acts ? acts[key][i] : null,
-    bias: model.layers[layer - 1].biases[i],
-  };
-  if (layer === 1) {
-    neuronView.show({ ...common,
-      title: `Hidden layer 1 · neuron ${i + 1}`,
-      imageCaption: "its 784 weights",
-      lede: "One weight per input pixel. Ink on blue pixels raises its activation, ink on red pixels lowers it; " +
-        "the bias sets how much ink it takes to light up.",
-      incoming: null });
-  } else if (layer === 2) {
-    neuronView.show({ ...common,
-      title: `Hidden layer 2 · neuron ${i + 1}`,
-      imageCaption: "W2·W1: what it responds to",
-      lede: "It sees only the 16 neurons of layer 1. Passing its 16 weights back through layer 1's weights " +
-        "shows roughly which pixels it likes (ignoring the sigmoids in between).",
-      incoming: { label: "its 16 weights from layer 1 (faded = that neuron is dark now)",
-        weights: model.layers[1].weights[i], activations: acts ? acts.hidden1 : null } });
-  } else {
-    neuronView.show({ ...common,
-      title: `Output neuron ${i}`,
-      imageCaption: "W3·W2·W1: its idea of a " + i,
-      lede: `Lit when the input looks like a ${i}. Its 16 weights from layer 2, passed back through both ` +
-        "hidden layers, give a rough picture of what it looks for (ignoring the sigmoids).",
-      incoming: { label: "its 16 weights from layer 2 (faded = that neuron is dark now)",
-        weights: model.layers[2].weights[i], activations: acts ? acts.hidden2 : null } });
-  }
-}
-
-function describeModel(m) {
-  const card = m.card || {};
-  const acc = Number(card.test_accuracy);
-  const matrix = card.confusion_matrix;
-  const tested = Array.isArray(matrix) ? matrix.flat().reduce((s, x) => s + x, 0) : 10000;
-  const badge = $("accuracy");
-  if (Number.isFinite(acc)) {
-    const pct = (acc <= 1 ? acc * 100 : acc).toFixed(1);
-    badge.textContent = `${pct}% right on ${tested.toLocaleString("en-US")} MNIST test digits`;
-    badge.hidden = false;
-  }
-  const params = m.architecture && m.architecture.parameters;
-  $("model-facts").textContent = `Model ${m.name}: ${params ? params.toLocaleString("en-US") : "13,002"} parameters, ` +
-    `weights sha256 ${String(m.sha256).slice(0, 12)}…` +
-    (Number.isFinite(acc) ? `, ${badge.textContent} (never seen in training).` : ".");
+  if (!state.model) return;
+  neuronView.show(explainNeuron(state.model, state.answer ? state.answer.activations : null, ...state.selected));
 }
 
 async function loadModel() {
   try {
     const m = await api.getModel();
-    const [l1, l2, l3] = m.layers;
-    const w21 = composeRows(l2.weights, l1.weights);
-    m.images = [l1.weights, w21, composeRows(l3.weights, w21)];
-    model = m;
+    state.model = { ...m, images: neuronImages(m.layers) };
     network.setModel(m.layers);
-    gallery1.setImages(m.images[0]);
-    gallery2.setImages(m.images[1]);
-    if (answer) {
-      gallery1.setActivations(answer.activations.hidden1);
-      gallery2.setActivations(answer.activations.hidden2);
-    }
-    describeModel(m);
-    select(...selected);
-    document.body.dataset.model = "ready";
+    gallery1.setImages(state.model.images[0]);
+    gallery2.setImages(state.model.images[1]);
+    if (state.answer) lightGalleries(state.answer.activations);
+    modelCard.show(m);
+    select(...state.selected);
+    hooks.model = "ready";
   } catch (err) {
-    showError(`The network's weights could not be loaded: ${err.message}`);
+    outputs.alert(`The network's weights could not be loaded: ${err.message}`);
   }
 }
 
-issued(0);
-settled(0);
-syncButtons();
+hooks.seq = String(scheduler.seq);
+hooks.answerSeq = String(scheduler.seq);
+syncToolbar();
 outputs.clear();
 preprocess.clear();
 loadModel();
-document.body.dataset.ready = "true";
+hooks.ready = "true";

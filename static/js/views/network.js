@@ -12,7 +12,7 @@
  *    largest |w| while nothing is drawn. Opacity and width follow that magnitude.
  */
 import { createTween } from "./tween.js";
-import { BACKGROUND, NEGATIVE, POSITIVE, mix, rgb, inkDataUrl, signedDataUrl } from "./pixels.js";
+import { NEGATIVE, POSITIVE, mix, rgb, inkDataUrl, signedDataUrl } from "./pixels.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const TOP_K = 3;
@@ -45,6 +45,14 @@ function el(name, attrs = {}, parent = null) {
 
 const ys = (n, top = TOP, bottom = BOTTOM) =>
   Array.from({ length: n }, (_, i) => (n === 1 ? (top + bottom) / 2 : top + (i * (bottom - top)) / (n - 1)));
+
+/** What a screen reader hears for the picture: the two strongest outputs. */
+function describe(result) {
+  return result
+    ? `The network: output ${result.digit} is the brightest at ${result.output[result.digit].toFixed(2)}, ` +
+      `output ${result.runner_up} next at ${result.output[result.runner_up].toFixed(2)}.`
+    : "The network: 784 inputs, two hidden layers of 16 neurons, 10 outputs. Nothing drawn yet.";
+}
 
 /**
  * @param {SVGSVGElement} svg
@@ -236,11 +244,12 @@ export function createNetwork(svg, { onSelect = () => {} } = {}) {
       paintThumbs();
       draw(tweenValues(), true);
     },
-    /** `activations` from /api/predict plus `digit`, or null for an empty canvas. */
-    show(activations, digit) {
-      answer = activations ? { ...activations, digit } : null;
+    /** An answer from /api/predict, or null for an empty canvas. */
+    show(result) {
+      answer = result ? { ...result.activations, digit: result.digit } : null;
       paintInput();
       tween(tweenValues());
+      svg.setAttribute("aria-label", describe(result));
     },
     select(layer, index) {
       selected = layer ? [layer, index] : null;

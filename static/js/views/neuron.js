@@ -4,7 +4,7 @@
  *
  * Handed everything: the 784 values to show, the input, the server's activation.
  */
-import { gridCanvas, maxAbs, paintInk, paintSigned, rgb, robustScale, NEGATIVE, POSITIVE } from "./pixels.js";
+import { gridCanvas, maxAbs, paintInk, paintSigned, rgb, NEGATIVE, POSITIVE } from "./pixels.js";
 
 export function createNeuronView(root) {
   const title = root.querySelector("[data-neuron=title]");

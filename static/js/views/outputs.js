@@ -1,6 +1,7 @@
 /**
  * The verdict in words: the live status line ("Looks like a 7 (97%)"), a detail line
- * with the numbers behind it, and — for an MNIST example — whether the network was right.
+ * with the numbers behind it, for an MNIST example whether the network was right, and
+ * the alert when something went wrong.
  *
  * Handed the server's answer; the uncertainty rule is the server's (`uncertain`,
  * `runner_up`), never re-derived here.
@@ -16,10 +17,11 @@ export function verdictText(answer) {
 }
 
 /**
- * @param {{status: HTMLElement, detail: HTMLElement, example: HTMLElement}} nodes
- *   status is the role="status" region: it holds exactly the verdict or nothing.
+ * @param {{status: HTMLElement, detail: HTMLElement, example: HTMLElement, alert: HTMLElement}} nodes
+ *   status is the role="status" region: it holds exactly the verdict or nothing;
+ *   alert is the role="alert" region, for what went wrong, emptied by the next verdict.
  */
-export function createOutputs({ status, detail, example }) {
+export function createOutputs({ status, detail, example, alert: alertBox }) {
   function set(node, text, state = "") {
     if (node.textContent !== text) node.textContent = text;
     node.dataset.state = state;
@@ -28,6 +30,7 @@ export function createOutputs({ status, detail, example }) {
   return {
     show(answer) {
       const out = answer.output;
+      alertBox.textContent = "";
       set(status, verdictText(answer), answer.uncertain ? "uncertain" : "sure");
       set(detail, answer.uncertain
         ? `The network is not sure: output ${answer.digit} is at ${out[answer.digit].toFixed(2)}, ` +
@@ -37,10 +40,12 @@ export function createOutputs({ status, detail, example }) {
     },
     /** A speck or a dot: said quietly, it is not an error. */
     showNothing() {
+      alertBox.textContent = "";
       set(status, "Nothing to recognize yet", "nothing");
       set(detail, "Keep drawing: a digit needs a few strokes of ink.");
     },
     clear() {
+      alertBox.textContent = "";
       set(status, "");
       set(detail, "Draw a digit from 0 to 9 in the box. The network answers as you draw.");
       set(example, "");
@@ -55,6 +60,10 @@ export function createOutputs({ status, detail, example }) {
     },
     clearExample() {
       set(example, "");
+    },
+    /** A sentence saying what went wrong (the server's problem detail, or ours). */
+    alert(message) {
+      alertBox.textContent = message;
     },
   };
 }
