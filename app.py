@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from server import api, errors, metrics, oip, openapi, pages, security
+from server import api, cors, errors, metrics, oip, openapi, pages, security
 from server.state import load_state
 
 ROOT = Path(__file__).resolve().parent
@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "UNCERTAIN_MAX_RATIO": 0.5,
     # Number of proxies in front whose X-Forwarded-* headers are trusted (0: none).
     "TRUSTED_PROXIES": 0,
+    # Origins whose pages may call /api/* and /v2/* from a browser (CORS): exact origins,
+    # comma-separated, e.g. "https://course.example.org,http://localhost:3000". Empty: none.
+    "CORS_ORIGINS": "",
 }
 
 
@@ -80,6 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.register(app)  # first: its clock starts before, and its count follows, every other hook
     errors.register(app)
     security.register(app)
+    cors.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(oip.bp)

@@ -323,7 +323,8 @@ def _build(facts: Facts) -> dict[str, Any]:
             "summary": "The 784-16-16-10 network from 3Blue1Brown's lesson, recognizing drawn digits.",
             "description": "Send a drawing (canvas PNG, pen strokes, or 28×28 pixels) and get the "
                            "ten output activations and every layer's activations. Human-readable "
-                           "documentation with curl examples: /docs.",
+                           "documentation with curl examples: /docs. Pages on other origins may "
+                           "call /api and /v2 when the server's CORS_ORIGINS lists them.",
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "servers": [{"url": "/"}],
