@@ -6,7 +6,8 @@ loads the network once for the process, and registers the routes:
 - ``server.pages``: the drawing page and ``/docs``;
 - ``server.api``: ``/api/predict``, ``/api/model``, ``/api/examples``;
 - ``server.openapi``: ``/openapi.json``;
-- ``server.oip``: the Open Inference Protocol v2 under ``/v2``.
+- ``server.oip``: the Open Inference Protocol v2 under ``/v2``;
+- ``server.metrics``: ``/metrics`` for Prometheus (and the counting behind it).
 
 Production: ``gunicorn -c gunicorn.conf.py "app:create_app()"``.
 """
@@ -18,7 +19,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from server import api, errors, oip, openapi, pages, security
+from server import api, cors, errors, metrics, oip, openapi, pages, security
 from server.state import load_state
 
 ROOT = Path(__file__).resolve().parent
@@ -40,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "UNCERTAIN_MAX_RATIO": 0.5,
     # Number of proxies in front whose X-Forwarded-* headers are trusted (0: none).
     "TRUSTED_PROXIES": 0,
+    # Origins whose pages may call /api/* and /v2/* from a browser (CORS): exact origins,
+    # comma-separated, e.g. "https://course.example.org,http://localhost:3000". Empty: none.
+    "CORS_ORIGINS": "",
 }
 
 
@@ -76,8 +80,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["digits"] = load_state(app.config, app.logger, app.json.dumps)
 
+    metrics.register(app)  # first: its clock starts before, and its count follows, every other hook
     errors.register(app)
     security.register(app)
+    cors.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(oip.bp)

@@ -1,9 +1,12 @@
 """Production server: ``gunicorn -c gunicorn.conf.py "app:create_app()"``.
 
 Every setting can be changed from the environment (see the README):
-PORT, WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, GRACEFUL_TIMEOUT, KEEPALIVE.
+PORT, WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, GRACEFUL_TIMEOUT, KEEPALIVE,
+PROMETHEUS_MULTIPROC_DIR.
 """
 import os
+import shutil
+import tempfile
 
 # One BLAS thread per worker: the network is tiny, and threads from several workers
 # fighting over 2 cores cost far more than they give. Set before the app (and numpy)
@@ -35,6 +38,38 @@ def _fixed_mmap_threshold(size: int = 1 << 20) -> None:
 
 
 _fixed_mmap_threshold()
+
+
+# GET /metrics (server/metrics.py) counts every worker with prometheus_client's multiprocess
+# mode: each process writes its values to memory-mapped files in PROMETHEUS_MULTIPROC_DIR,
+# and a scrape adds up every process's files. prometheus_client reads the variable when it
+# is first imported, so it is set here, before preload_app imports the app in the master;
+# the workers inherit it. The default is a directory of this master's own in /dev/shm
+# (memory, and writable under a read-only root filesystem, like the heartbeat files below;
+# the temp dir where there is no /dev/shm), removed when the master exits. A directory set
+# in the environment is used instead. Either way it is emptied now: counts start at zero
+# with the server, never added to an earlier server's. DIGITS_METRICS_PID names the process
+# that did this: gunicorn reads this file again on SIGHUP (keep the counts then), and a
+# server started by another one must not take over its parent's default directory.
+def _metrics_dir() -> str:
+    pid = str(os.getpid())
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    prepared_by = os.environ.get("DIGITS_METRICS_PID", "")
+    if prepared_by == pid and path:
+        return path
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+    if not path or path == os.path.join(base, f"digits-metrics-{prepared_by}"):
+        path = os.path.join(base, f"digits-metrics-{pid}")
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        if name.endswith(".db"):
+            os.remove(os.path.join(path, name))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    os.environ["DIGITS_METRICS_PID"] = pid
+    return path
+
+
+_METRICS_DIR = _metrics_dir()
 
 
 def _cpu_count() -> int:
@@ -90,3 +125,17 @@ def pre_fork(server, worker):
     import gc
 
     gc.freeze()
+
+
+def child_exit(server, worker):
+    """A worker exited or was killed: prometheus_client drops its live gauges (its counters
+    stay in the sum, so totals never go backwards)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics directory this master made; one set in the environment stays."""
+    if os.path.basename(_METRICS_DIR) == f"digits-metrics-{os.getpid()}":
+        shutil.rmtree(_METRICS_DIR, ignore_errors=True)

@@ -192,7 +192,8 @@ class Connection:
 
 def good_prediction(status: int, body: bytes) -> bool:
     # Cheap completeness check; a full json.loads per response would cost the generator more.
-    return status == 200 and body.startswith(b'{"digit":') and body.endswith(b"}}")
+    # Flask's JSON responses end with a newline.
+    return status == 200 and body.startswith(b'{"digit":') and body.endswith((b"}}", b"}}\n"))
 
 
 # --- one step: N drawers for D seconds ---------------------------------------------------

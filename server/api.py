@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from model import preprocess
 from model.answer import answer
 from model.preprocess import PreprocessError, Preprocessed
+from server import metrics
 from server.bodies import BodyError, parse_json, read_body
 from server.errors import Problem, from_preprocess
 from server.state import State, answer_rule, current_state
@@ -95,6 +96,7 @@ def predictions(s: State, inputs: list[Preprocessed]) -> list[dict[str, Any]]:
     results = []
     for i, pre in enumerate(inputs):
         said = answer(output[i], rule)
+        metrics.count_predictions(pre.info["source"], [said])
         out = _rounded(output[i], 6)
         results.append({
             "digit": said.digit, "confidence": round(said.confidence, 6), "uncertain": said.uncertain,

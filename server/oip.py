@@ -16,6 +16,7 @@ import numpy as np
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from model.answer import answers
+from server import metrics
 from server.bodies import BodyError, parse_json, read_body
 from server.errors import oip_error
 from server.state import MODEL_VERSION, State, answer_rule, current_state
@@ -204,7 +205,9 @@ def infer(name: str, version: str | None = None):
     x = _input_tensor(request_json, binary)
     wanted = _requested_outputs(request_json)
     output = s.network.forward(x)[-1]
-    labels = [a.digit for a in answers(output, answer_rule(current_app.config))]
+    said = answers(output, answer_rule(current_app.config))
+    metrics.count_predictions("tensor", said)
+    labels = [a.digit for a in said]
     tensors = {"output": output.astype(np.float32), "label": np.array(labels, dtype=np.int64)}
 
     outputs, chunks = [], []

@@ -323,11 +323,13 @@ def _build(facts: Facts) -> dict[str, Any]:
             "summary": "The 784-16-16-10 network from 3Blue1Brown's lesson, recognizing drawn digits.",
             "description": "Send a drawing (canvas PNG, pen strokes, or 28×28 pixels) and get the "
                            "ten output activations and every layer's activations. Human-readable "
-                           "documentation with curl examples: /docs.",
+                           "documentation with curl examples: /docs. Pages on other origins may "
+                           "call /api and /v2 when the server's CORS_ORIGINS lists them.",
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "servers": [{"url": "/"}],
-        "tags": [{"name": "Digits"}, {"name": "Open Inference Protocol"}, {"name": "Pages"}],
+        "tags": [{"name": "Digits"}, {"name": "Open Inference Protocol"}, {"name": "Pages"},
+                 {"name": "Operations"}],
         "paths": {
             "/api/predict": {"post": {
                 "tags": ["Digits"], "summary": "Recognize a digit (or a batch)",
@@ -371,6 +373,15 @@ def _build(facts: Facts) -> dict[str, Any]:
             "/openapi.json": {"get": {
                 "tags": ["Digits"], "summary": "This document", "operationId": "openapi",
                 "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document.")}}},
+            "/metrics": {"get": {
+                "tags": ["Operations"], "summary": "Prometheus metrics", "operationId": "metrics",
+                "description": "For Prometheus to scrape: requests by route and status, /api/predict "
+                               "latency, predictions by input kind and answer, whether the model is "
+                               "loaded; counted over every server process. Names in /docs#metrics.",
+                "responses": {"200": {
+                    "description": "The Prometheus text exposition format, version 0.0.4.",
+                    "headers": {"Cache-Control": {"schema": {"const": "no-store"}}},
+                    "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             **_oip_paths(facts),
         },
         "components": {"schemas": _schemas(facts)},

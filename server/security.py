@@ -26,6 +26,8 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
+    # Checked by browsers for no-cors requests only (<img>, <script>): a fetch() from an
+    # origin in CORS_ORIGINS is a CORS request and passes (server/cors.py).
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }

@@ -6,6 +6,7 @@ real app (in-process) the questions the kubelet will ask.
 """
 from __future__ import annotations
 
+import os
 import re
 import runpy
 from pathlib import Path
@@ -68,7 +69,12 @@ def dockerfile(instruction: str) -> list[str]:
 def gunicorn_settings(monkeypatch, **environ: str) -> dict:
     for key, value in environ.items():
         monkeypatch.setenv(key, value)
-    return runpy.run_path(str(GUNICORN_CONF))
+    # The file sets variables for the server it starts (PROMETHEUS_MULTIPROC_DIR, ...): keep
+    # them out of this process, and remove the metrics directory it made, as gunicorn would.
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    settings = runpy.run_path(str(GUNICORN_CONF))
+    settings["on_exit"](None)
+    return settings
 
 
 def cpu(quantity: str) -> float:
