@@ -22,6 +22,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime
+	@echo "Draw a Digit: http://localhost:$(PORT)  (Ctrl-C stops it)"
 	PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py "app:create_app()"
 
 # Debian packages the browser and container tests need (Chromium; Docker or podman): as root.
