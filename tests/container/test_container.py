@@ -29,7 +29,7 @@ def hardened(engine: Engine) -> tuple[str, ...]:
     return (*engine.read_only(), "--cap-drop=ALL", "--security-opt=no-new-privileges")
 PROCESS_RUNTIME = ["app.py", "gunicorn.conf.py", "model", "requirements.txt", "server",
                    "static", "templates", "weights"]
-NEVER_IN_IMAGE = [".git", ".venv", ".cache", ".ci", ".hypothesis", ".pytest_cache",
+NEVER_IN_IMAGE = [".git", ".venv", ".cache", ".ci", "scripts", ".hypothesis", ".pytest_cache",
                   "tests", "bench", "docs", "Dockerfile", ".dockerignore", "test-results"]
 
 
