@@ -21,16 +21,16 @@ pytestmark = pytest.mark.container
 
 MODEL = "mnist-784-16-16-10"
 UID = 10001  # the Dockerfile's USER, and runAsUser in docs/kubernetes.yaml
+PROCESS_RUNTIME = ["app.py", "gunicorn.conf.py", "model", "requirements.txt", "server",
+                   "static", "templates", "weights"]
+NEVER_IN_IMAGE = [".git", ".venv", ".cache", ".ci", "scripts", ".hypothesis", ".pytest_cache",
+                  "tests", "bench", "docs", "Dockerfile", ".dockerignore", "test-results"]
 
 
 def hardened(engine: Engine) -> tuple[str, ...]:
     """Mirrors docs/kubernetes.yaml: read-only root (and no writable /tmp at all, stricter
     than the manifest), no capabilities, no privilege escalation."""
     return (*engine.read_only(), "--cap-drop=ALL", "--security-opt=no-new-privileges")
-PROCESS_RUNTIME = ["app.py", "gunicorn.conf.py", "model", "requirements.txt", "server",
-                   "static", "templates", "weights"]
-NEVER_IN_IMAGE = [".git", ".venv", ".cache", ".ci", "scripts", ".hypothesis", ".pytest_cache",
-                  "tests", "bench", "docs", "Dockerfile", ".dockerignore", "test-results"]
 
 
 @pytest.fixture(scope="module")
