@@ -57,16 +57,20 @@ def pytest_generate_tests(metafunc):
 
 
 USED: list[Engine] = []
+CANNOT_RUN: list[str] = []
 
 
 def pytest_terminal_summary(terminalreporter):
     for e in USED:
         terminalreporter.write_line(f"container engine {e.name}: {e.via}; "
                                     f"base image {base_image()}")
+    for line in dict.fromkeys(CANNOT_RUN):  # once each, after the per-test errors
+        terminalreporter.write_line(line, red=True, bold=True)
 
 
 def _cannot_run(why: str) -> None:
-    pytest.fail(f"CONTAINER TESTS CANNOT RUN: {why}", pytrace=False)
+    CANNOT_RUN.append(f"CONTAINER TESTS CANNOT RUN: {why}")
+    pytest.fail(CANNOT_RUN[-1], pytrace=False)
 
 
 def _answers(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
