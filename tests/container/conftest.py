@@ -147,11 +147,16 @@ def _docker_on_podman(request, env: dict[str, str], why: str) -> Engine:
 
 
 def _version(name: str, env: dict[str, str] | None = None) -> str:
-    """What answers: ``docker version`` names the client and the engine behind it."""
-    fmt = "{{.Client.Version}} client, {{.Server.Version}} engine"
-    args = ["docker", "version", "--format", f"docker {fmt}"] if name == "docker" else \
-        ["podman", "--version"]
-    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+    """What answers: ``docker version`` names the client and the engine behind it (the
+    podman-docker shim does not know that format: its ``--version`` says podman)."""
+    if name == "docker":
+        fmt = "docker {{.Client.Version}} client, {{.Server.Version}} engine"
+        proc = subprocess.run(["docker", "version", "--format", fmt], env=env,
+                              capture_output=True, text=True, timeout=60)
+        if proc.returncode == 0:
+            return proc.stdout.strip()
+    proc = subprocess.run([name, "--version"], env=env, capture_output=True, text=True,
+                          timeout=60)
     return proc.stdout.strip() or tail(proc.stderr, 1)
 
 
