@@ -6,6 +6,8 @@ PROMETHEUS_MULTIPROC_DIR.
 """
 import os
 import shutil
+import socket
+import sys
 import tempfile
 
 # One BLAS thread per worker: the network is tiny, and threads from several workers
@@ -95,7 +97,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Each worker listens on its own SO_REUSEPORT socket and the kernel spreads new connections
 # evenly over them. On one shared socket, one worker's event loop accepts nearly every
 # connection (bench/load.py measured 96% / 0% CPU between two workers), and keep-alive
-# keeps them there: half the cores idle while the other half queues.
+# keeps them there: half the cores idle while the other half queues. The master holds the
+# address without listening (on_starting, below), to name it and to refuse a second server.
 reuse_port = True
 # Load the weights once in the master; workers share the pages after fork.
 preload_app = True
@@ -139,3 +142,61 @@ def on_exit(server):
     """Remove the metrics directory this master made; one set in the environment stays."""
     if os.path.basename(_METRICS_DIR) == f"digits-metrics-{os.getpid()}":
         shutil.rmtree(_METRICS_DIR, ignore_errors=True)
+
+
+class _HeldAddress:
+    """The address gunicorn serves on, bound by the master and never listened on.
+
+    With ``reuse_port`` gunicorn 27 creates no socket in the master (each worker binds and
+    listens on its own, see ``Arbiter.spawn_worker``), so the master's "Listening at:" line
+    had nothing to name: ``Listening at:  (2797)``. This socket names it. It does not listen,
+    so the kernel never hands it a connection (only listening sockets take part in
+    SO_REUSEPORT's distribution). It is bound first *without* SO_REUSEPORT, which the kernel
+    refuses while anything listens on the port: a second server on the same port now fails
+    at once ("Connection in use") instead of silently sharing the connections with the
+    first. SO_REUSEPORT is set after the bind, so the workers can bind beside it (and before
+    it in a master re-executed by SIGUSR2, whose predecessor's workers still listen)."""
+
+    def __init__(self, address: tuple, scheme: str, exclusive: bool):
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.scheme = scheme
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if not exclusive:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            self.sock.bind(address)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        except OSError:
+            self.sock.close()
+            raise
+
+    def __str__(self) -> str:
+        host, port = self.sock.getsockname()[:2]
+        return f"{self.scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+
+    def __getattr__(self, name: str):
+        return getattr(self.sock, name)  # fileno(), getsockname(), ... as gunicorn's own do
+
+    def get_backlog(self) -> int:
+        return -1  # nothing queues here (gunicorn's enable_backlog_metric)
+
+
+def on_starting(server):
+    """Before gunicorn would create its listeners: with reuse_port, hold the address."""
+    if not (server.cfg.reuse_port and hasattr(socket, "SO_REUSEPORT")) or server.LISTENERS:
+        return
+    if not all(isinstance(address, tuple) for address in server.cfg.address):
+        return  # a unix socket: nothing to hold
+    scheme = "https" if server.cfg.is_ssl else "http"
+    held = []
+    for address in server.cfg.address:
+        try:
+            held.append(_HeldAddress(address, scheme, exclusive=not server.master_pid))
+        except OSError as exc:
+            for h in held:
+                h.close()
+            server.log.error("Connection in use: %s (%s): another server listens there",
+                             address, exc.strerror)
+            sys.exit(1)
+    server.LISTENERS = held

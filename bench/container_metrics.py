@@ -1,9 +1,9 @@
 """Measure the production image: size, time to ready, memory per worker.
 
-    .venv/bin/python bench/container_metrics.py [--runs 5] [--workers 2] [--no-build]
+    .venv/bin/python bench/container_metrics.py [--runs 5] [--workers 2] [--no-build] [--base IMAGE]
 
-Builds the Dockerfile with podman against the python:3.12-slim stand-in (as the container
-tests do; cached layers make it quick), then reports:
+Builds the Dockerfile with podman FROM $PYTHON_IMAGE (default: the Dockerfile's
+python:3.12-slim), as the container tests do (cached layers make it quick), then reports:
 
 - image size added on top of the base image (GOAL <= 100 MB), and the largest layers;
 - time from ``podman run`` to the first 200 from /v2/health/ready, polled every 5 ms
@@ -13,7 +13,7 @@ tests do; cached layers make it quick), then reports:
   master's pages with every worker, PSS and USS from /proc/<pid>/smaps_rollup.
 
 Prints the figures and writes them to bench/results/container_metrics.json.
-Needs root (podman) and ../shared/container/prepare.
+Needs root and podman (`make system-deps` installs and configures it).
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ import http.client
 import io
 import json
 import os
+import re
 import shlex
 import socket
 import statistics
@@ -35,7 +36,6 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-PREPARE = ROOT.parent / "shared" / "container" / "prepare"
 RESULTS = ROOT / "bench" / "results" / "container_metrics.json"
 MB = 1e6
 GOALS = {"added_mb": 100.0, "ready_s": 1.0, "worker_rss_mb": 50.0}
@@ -92,17 +92,11 @@ import json; print(json.dumps({'numpy': t1 - t0, 'PIL.Image': t2 - t1, 'flask': 
 """
 
 
-def podman_env() -> dict[str, str]:
-    proc = subprocess.run(["bash", str(PREPARE)], cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"{PREPARE} failed (needs root):\n{proc.stderr[-2000:]}")
-    env = dict(os.environ)
-    for line in proc.stdout.splitlines():
-        words = shlex.split(line)
-        if len(words) == 2 and words[0] == "export":
-            key, _, value = words[1].partition("=")
-            env[key] = value
-    return env
+def default_base() -> str:
+    """$PYTHON_IMAGE, else the Dockerfile's own default (what `make test` builds from)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    return os.environ.get("PYTHON_IMAGE") or re.search(
+        r"^ARG PYTHON_IMAGE=(\S+)$", dockerfile, re.MULTILINE).group(1)
 
 
 def podman(env, *args, check=True, timeout=900) -> str:
@@ -186,10 +180,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="warm-up predictions")
     parser.add_argument("--batches", type=int, default=10, help="warm-up batches of 64")
     parser.add_argument("--no-build", action="store_true", help="use --image as it is")
+    parser.add_argument("--base", default=default_base(),
+                        help="base image (default: $PYTHON_IMAGE, else the Dockerfile's)")
     args = parser.parse_args()
 
-    env = podman_env()
-    base = env["STANDIN_IMAGE"]
+    env = dict(os.environ)
+    base = args.base
     if not args.no_build:
         t = time.perf_counter()
         podman(env, "build", "--format", "docker", "--build-arg", f"PYTHON_IMAGE={base}",

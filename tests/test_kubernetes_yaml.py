@@ -89,9 +89,10 @@ def memory(quantity: str) -> int:
     return int(quantity)
 
 
-def test_manifest_holds_a_deployment_a_service_and_an_inference_service(documents):
+def test_manifest_holds_a_deployment_its_service_autoscaler_budget_and_an_inference_service(documents):
     assert [(d["apiVersion"], d["kind"]) for d in documents] == [
         ("apps/v1", "Deployment"), ("v1", "Service"),
+        ("autoscaling/v2", "HorizontalPodAutoscaler"), ("policy/v1", "PodDisruptionBudget"),
         ("serving.kserve.io/v1beta1", "InferenceService")]
     assert container(documents, "InferenceService")["image"] == \
         container(documents, "Deployment")["image"]
@@ -198,3 +199,63 @@ def test_inference_service_speaks_the_open_inference_protocol(documents, client)
     assert [p["name"] for p in c["ports"]] == ["http1"]
     assert client.get("/v2").status_code == 200
     assert client.get("/v2/models/mnist-784-16-16-10/ready").status_code == 200
+
+
+def cpu_target(documents, kind: str) -> tuple[float, float, float]:
+    """(target, request, limit) in cores: the autoscaler's utilisation is a share of the
+    CPU *request*, so this is the CPU a pod uses on average when more pods are added."""
+    resources = container(documents, kind)["resources"]
+    if kind == "Deployment":
+        (metric,) = document(documents, "HorizontalPodAutoscaler")["spec"]["metrics"]
+        percent = metric["resource"]["target"]["averageUtilization"]
+    else:
+        percent = document(documents, kind)["spec"]["predictor"]["scaleTarget"]
+    request = cpu(resources["requests"]["cpu"])
+    return percent / 100 * request, request, cpu(resources["limits"]["cpu"])
+
+
+def test_the_autoscaler_scales_the_deployment_on_cpu(documents):
+    deployment = document(documents, "Deployment")
+    hpa = document(documents, "HorizontalPodAutoscaler")["spec"]
+    assert hpa["scaleTargetRef"] == {"apiVersion": deployment["apiVersion"],
+                                     "kind": "Deployment",
+                                     "name": deployment["metadata"]["name"]}
+    # A count in the Deployment would be reset by every `kubectl apply`, fighting the HPA.
+    assert "replicas" not in deployment["spec"]
+    assert 2 <= hpa["minReplicas"] <= hpa["maxReplicas"]
+    (metric,) = hpa["metrics"]
+    assert metric["type"] == "Resource" and metric["resource"]["name"] == "cpu"
+    assert metric["resource"]["target"]["type"] == "Utilization"
+    target, request, limit = cpu_target(documents, "Deployment")
+    # Steady state within what the pod asked for, and room above it for the minute it
+    # takes new pods to come: the load bench held 1.8x the target within 2 CPUs.
+    assert 0 < target <= request
+    assert limit >= 1.8 * target
+
+
+def test_the_disruption_budget_keeps_one_pod_serving(documents):
+    deployment = document(documents, "Deployment")
+    pdb = document(documents, "PodDisruptionBudget")["spec"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert pdb["selector"]["matchLabels"].items() <= labels.items()
+    min_replicas = document(documents, "HorizontalPodAutoscaler")["spec"]["minReplicas"]
+    if "maxUnavailable" in pdb:
+        may_go = pdb["maxUnavailable"]
+    else:
+        may_go = min_replicas - pdb["minAvailable"]
+    # A drain can always proceed (a budget allowing nothing blocks it forever), and with
+    # the fewest pods the HPA keeps, one still serves while another is evicted.
+    assert 1 <= may_go < min_replicas
+
+
+def test_kserve_scales_on_the_same_cpu_target(documents):
+    isvc = document(documents, "InferenceService")
+    predictor = isvc["spec"]["predictor"]
+    assert 2 <= predictor["minReplicas"] <= predictor["maxReplicas"]
+    assert predictor["scaleMetric"] == "cpu"
+    # Knative's default autoscaler (KPA) knows concurrency and rps only.
+    assert isvc["metadata"]["annotations"]["autoscaling.knative.dev/class"] == \
+        "hpa.autoscaling.knative.dev"
+    target, request, limit = cpu_target(documents, "InferenceService")
+    assert target == cpu_target(documents, "Deployment")[0]
+    assert 0 < target <= request <= limit

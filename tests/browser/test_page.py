@@ -1,5 +1,5 @@
 """The rest of the page on the real app: CSP hygiene, phone layout, high-DPI canvas,
-MNIST examples, looking inside neurons, errors, accessibility, and the screenshots."""
+MNIST examples, looking inside neurons, errors, accessibility, and the screenshot script."""
 from __future__ import annotations
 
 import json
@@ -274,26 +274,20 @@ def test_reduced_motion_still_shows_the_answer(open_session):
     assert float(width) > 10
 
 
-def test_screenshots(open_session, tmp_path):
-    """The product's face: docs/screenshot-{desktop,phone}.png for the README.
+def test_the_screenshot_script_draws_and_takes_both_pictures(browser, live_server, tmp_path):
+    """docs/screenshots.py, which makes the README's pictures, into a temporary folder
+    (so a test run never changes the committed ones)."""
+    import importlib.util
+    from PIL import Image
 
-    Written to a temporary folder unless UPDATE_SCREENSHOTS=1, so a test run does not
-    change committed files."""
-    import os
-    out = DOCS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
-    desktop = open_session(viewport=DESKTOP).page
-    mouse_draw(desktop, on_pad(desktop, 4, 0.22, 0.14, 0.72))
-    settle(desktop)
-    desktop.hover("#network .net-layer-1 .neuron >> nth=4")
-    desktop.mouse.move(5, 5)
-    desktop.wait_for_timeout(300)  # let the 150 ms transitions finish
-    desktop.screenshot(path=str(out / "screenshot-desktop.png"))
-    assert desktop.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+    spec = importlib.util.spec_from_file_location("screenshots", DOCS / "screenshots.py")
+    screenshots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshots)
+    paths = screenshots.take(live_server, tmp_path, browser)
 
-    phone = open_session(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2).page
-    touch_draw(phone, on_pad(phone, 7, 0.22, 0.14, 0.72))
-    settle(phone)
-    phone.wait_for_timeout(300)
-    phone.screenshot(path=str(out / "screenshot-phone.png"))
-    for name in ("screenshot-desktop.png", "screenshot-phone.png"):
-        assert (out / name).stat().st_size > 20_000
+    assert [p.name for p in paths] == ["screenshot-desktop.png", "screenshot-phone.png"]
+    sizes = [Image.open(p).size for p in paths]
+    assert sizes == [(DESKTOP["width"], DESKTOP["height"]),
+                     (2 * PHONE["width"], 2 * PHONE["height"])]
+    for path in paths:
+        assert path.stat().st_size > 20_000  # a drawn page, not a blank one

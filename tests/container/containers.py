@@ -1,4 +1,8 @@
-"""Podman and HTTP helpers for the container tests (fixtures live in conftest.py)."""
+"""Container engine and HTTP helpers for the container tests (fixtures live in conftest.py).
+
+The same tests run through ``docker`` and through ``podman`` (see conftest.py): ``Engine``
+holds the few places where their command lines differ.
+"""
 from __future__ import annotations
 
 import http.client
@@ -25,27 +29,64 @@ def tail(text: str, lines: int = 30) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-class Podman:
-    """``podman`` with the environment ``prepare`` printed (STANDIN_IMAGE, BUILDAH_ISOLATION)."""
+class Engine:
+    """``docker`` or ``podman``, run with ``env``; ``via`` says what answers (for reports)."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, name: str, env: dict[str, str], via: str = ""):
+        self.name = name
         self.env = env
+        self.via = via or name
+
+    def __repr__(self) -> str:
+        return f"Engine({self.name!r}, via {self.via!r})"
 
     def run(self, *args: str, check: bool = True, timeout: float = 120,
             input: str | None = None) -> subprocess.CompletedProcess[str]:
         try:
-            proc = subprocess.run(["podman", *args], env=self.env, capture_output=True,
+            proc = subprocess.run([self.name, *args], env=self.env, capture_output=True,
                                   text=True, timeout=timeout, input=input)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"`podman {shlex.join(args)}` did not finish within {timeout} s")
+            pytest.fail(f"`{self.name} {shlex.join(args)}` did not finish within {timeout} s")
         if check and proc.returncode != 0:
-            pytest.fail(f"`podman {shlex.join(args)}` exited {proc.returncode}:\n"
+            pytest.fail(f"`{self.name} {shlex.join(args)}` exited {proc.returncode}:\n"
                         f"{tail(proc.stderr or proc.stdout)}")
         return proc
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(["podman", *args], env=self.env, text=True,
+        return subprocess.Popen([self.name, *args], env=self.env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def build(self, tag: str, base: str, context: str) -> None:
+        # podman's default (OCI) image format has no place for HEALTHCHECK: ask for Docker's.
+        # Docker builds nothing else; the podman-docker shim reads BUILDAH_FORMAT (conftest).
+        fmt = ["--format", "docker"] if self.name == "podman" else []
+        self.run("build", *fmt, "--build-arg", f"PYTHON_IMAGE={base}", "--tag", tag, context,
+                 timeout=900)
+
+    def read_only(self) -> tuple[str, ...]:
+        """A read-only root filesystem and nothing writable besides /dev/shm: podman would
+        also mount tmpfs on /tmp, /var/tmp and /run unless told not to; Docker mounts none."""
+        return ("--read-only", "--read-only-tmpfs=false") if self.name == "podman" else ("--read-only",)
+
+    def remove(self, cid: str) -> None:
+        # podman's `rm --force` first waits out the stop timeout; Docker's kills at once.
+        # Checked: a container left behind is a failure, not a footnote.
+        wait = ("--time", "0") if self.name == "podman" else ()
+        self.run("rm", "--force", *wait, cid)
+
+    def healthcheck(self, cid: str) -> subprocess.CompletedProcess[str]:
+        """Run the image's HEALTHCHECK in the container now, as the engine would."""
+        if self.name == "podman":
+            return self.run("healthcheck", "run", cid, check=False)
+        # Docker has no `healthcheck run`: its daemon execs the configured test itself, on its
+        # schedule (first after --interval, 15 s). The same command, exec'd now:
+        image = json.loads(self.run("inspect", "--type", "container", "--format",
+                                    "{{json .Config.Healthcheck}}", cid).stdout)
+        test = (image or {}).get("Test") or []
+        if not test or test[0] not in ("CMD", "CMD-SHELL"):
+            pytest.fail(f"container {cid[:12]} has no HEALTHCHECK command: {image!r}")
+        cmd = test[1:] if test[0] == "CMD" else ["/bin/sh", "-c", test[1]]
+        return self.run("exec", cid, *cmd, check=False)
 
 
 @dataclass
@@ -60,7 +101,7 @@ class Response:
 
 @dataclass
 class Container:
-    podman: Podman
+    engine: Engine
     id: str
     host: str
     port: int
@@ -85,16 +126,16 @@ class Container:
             conn.close()
 
     def state(self) -> dict[str, Any]:
-        out = self.podman.run("inspect", "--type", "container", "--format",
+        out = self.engine.run("inspect", "--type", "container", "--format",
                               "{{json .State}}", self.id).stdout
         return json.loads(out)
 
     def logs(self) -> str:
-        proc = self.podman.run("logs", self.id, check=False)
+        proc = self.engine.run("logs", self.id, check=False)
         return proc.stdout + proc.stderr
 
     def exec(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.podman.run("exec", self.id, *cmd, check=check)
+        return self.engine.run("exec", self.id, *cmd, check=check)
 
     def wait_until(self, path: str, status: int = 200, timeout: float = READY_TIMEOUT) -> float:
         """Poll ``path`` until it answers ``status``; return the seconds it took."""
@@ -117,21 +158,21 @@ class Container:
 
     def remove(self) -> None:
         if not self.removed:
-            self.podman.run("rm", "--force", "--time", "0", self.id, check=False)
+            self.engine.remove(self.id)
             self.removed = True
 
 
-def start_container(podman: Podman, image: str, *, env: dict[str, str] | None = None,
+def start_container(engine: Engine, image: str, *, env: dict[str, str] | None = None,
                     port: int = 8000, args: tuple[str, ...] = ()) -> Container:
-    """``podman run -d`` with ``port`` published on a free loopback port chosen by podman."""
+    """``run --detach`` with ``port`` published on a free loopback port the engine chooses."""
     cmd = ["run", "--detach", "--name", f"digits-test-{uuid.uuid4().hex[:10]}",
            "--publish", f"127.0.0.1::{port}"]
     for key, value in (env or {}).items():
         cmd += ["--env", f"{key}={value}"]
-    cid = podman.run(*cmd, *args, image).stdout.strip().splitlines()[-1]
-    mapping = podman.run("port", cid, f"{port}/tcp").stdout.strip().splitlines()[0]
+    cid = engine.run(*cmd, *args, image).stdout.strip().splitlines()[-1]
+    mapping = engine.run("port", cid, f"{port}/tcp").stdout.strip().splitlines()[0]
     host, _, host_port = mapping.rpartition(":")
-    return Container(podman, cid, host or "127.0.0.1", int(host_port), port)
+    return Container(engine, cid, host or "127.0.0.1", int(host_port), port)
 
 
 @dataclass(frozen=True)
