@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, jsonify
 from model.preprocess import MAX_COORDINATE, MAX_POINTS, MAX_SIDE, MAX_STROKES
 from server.api import MAX_EXAMPLES
 from server.errors import PROBLEMS
+from server.openapi_explain import explain_path, explain_schemas
 from server.openapi_parts import json_content as _json
 from server.openapi_parts import numbers as _numbers
 from server.openapi_parts import oip_error as _oip_error
@@ -320,6 +321,7 @@ def _build(facts: Facts) -> dict[str, Any]:
                                  "The answer: digit, activations, preprocessing record.",
                                  headers={"Cache-Control": {"schema": {"const": "no-store"}}}),
                     **predict_errors}}},
+            "/api/explain": explain_path(max_body),
             "/api/model": {"get": {
                 "tags": ["Digits"], "summary": "The network: architecture, weights, model card",
                 "operationId": "model",
@@ -363,7 +365,7 @@ def _build(facts: Facts) -> dict[str, Any]:
                     "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             **_oip_paths(facts),
         },
-        "components": {"schemas": schemas},
+        "components": {"schemas": {**schemas, **explain_schemas(schemas)}},
     }
 
 
