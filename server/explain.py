@@ -80,6 +80,10 @@ def explanation(network: Network, x: np.ndarray, digit: int, runner_up: int,
     f, g = (digit, runner_up) if target == digit else (target, digit)
     lesson = explain.lesson(network, x, target)
     hidden1, hidden2, output = lesson.nudges
+    top = explain.top_weights(network, lesson.grad_weights)
+    gradients = significant([w["gradient"] for w in top])
+    descent = explain.descend(network, x, target, learning_rate, steps)
+    costs, outputs = significant(descent.costs), np.round(descent.outputs, 6).tolist()
     return {
         "target": target,
         "attribution": {"for": f, "against": g,
@@ -87,12 +91,11 @@ def explanation(network: Network, x: np.ndarray, digit: int, runner_up: int,
         "cost": significant(lesson.cost),
         "nudges": {"output": significant(output), "hidden2": significant(hidden2),
                    "hidden1": significant(hidden1)},
-        "top_weights": [{**w, "weight": round(w["weight"], 6), "gradient": significant(w["gradient"])}
-                        for w in explain.top_weights(network, lesson.grad_weights)],
+        "top_weights": [{**w, "weight": round(w["weight"], 6), "gradient": gradient}
+                        for w, gradient in zip(top, gradients)],
         "descent": {"learning_rate": learning_rate, "steps": [
-            {"step": k, "cost": significant(step.cost), "output": np.round(step.output, 6).tolist(),
-             "digit": step.digit}
-            for k, step in enumerate(explain.descend(network, x, target, learning_rate, steps), start=1)]},
+            {"step": k + 1, "cost": costs[k], "output": outputs[k], "digit": int(descent.digits[k])}
+            for k in range(steps)]},
     }
 
 

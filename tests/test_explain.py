@@ -184,13 +184,17 @@ def test_descent_follows_the_weights_not_a_shortcut_error(network, mnist, wrong)
     for eta in (explain.DEFAULT_LEARNING_RATE, 3.0):
         weights, biases = list(network.weights), list(network.biases)
         y = np.eye(10)[target]
-        for step in explain.descend(network, x, target, eta, 20):
+        descent = explain.descend(network, x, target, eta, 20)
+        for output, c, digit in zip(descent.outputs, descent.costs, descent.digits):
             activations = forward(weights, biases, x[None])
             a3 = activations[-1]
             grad_w, grad_b = backprop(weights, activations, 2 * (a3 - y) * a3 * (1 - a3))
             weights = [w - eta * g for w, g in zip(weights, grad_w)]
             biases = [b - eta * g for b, g in zip(biases, grad_b)]
-            np.testing.assert_allclose(step.output, forward(weights, biases, x[None])[-1][0], atol=1e-12)
+            expected = forward(weights, biases, x[None])[-1][0]
+            np.testing.assert_allclose(output, expected, atol=1e-12)
+            assert c == pytest.approx(((expected - y) ** 2).sum(), abs=1e-12)
+            assert digit == np.argmax(expected)
 
 
 def test_ten_default_steps_teach_the_network_a_digit_it_got_wrong(client, mnist, wrong):
