@@ -5,6 +5,7 @@ loads the network once for the process, and registers the routes:
 
 - ``server.pages``: the drawing page and ``/docs``;
 - ``server.api``: ``/api/predict``, ``/api/model``, ``/api/examples``;
+- ``server.explain``: ``/api/explain`` (why this answer; what one example would teach);
 - ``server.openapi``: ``/openapi.json``;
 - ``server.oip``: the Open Inference Protocol v2 under ``/v2``;
 - ``server.metrics``: ``/metrics`` for Prometheus (and the counting behind it).
@@ -19,7 +20,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from server import api, cors, errors, metrics, oip, openapi, pages, security
+from server import api, cors, errors, explain, metrics, oip, openapi, pages, security
 from server.state import load_state
 
 ROOT = Path(__file__).resolve().parent
@@ -86,6 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cors.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(explain.bp)
     app.register_blueprint(oip.bp)
     app.register_blueprint(openapi.bp)
     return app

@@ -62,22 +62,33 @@ def forward(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
     return activations
 
 
+def deltas(weights: Sequence[np.ndarray], activations: Sequence[np.ndarray],
+           delta: np.ndarray) -> list[np.ndarray]:
+    """``∂C/∂z`` of every layer, first to last, given ``delta = ∂C/∂z`` of the last layer.
+
+    ``activations`` is what :func:`forward` returned, so ``deltas[l]`` has the shape of
+    ``activations[l + 1]``: (N, 16), (N, 16), (N, 10). Every hidden layer is sigmoid,
+    so σ'(z) = a (1 − a). ``deltas[l] @ weights[l]`` is ``∂C/∂a`` of the layer feeding
+    layer ``l`` — of the input itself for ``l = 0``.
+    """
+    out = [delta]
+    for layer in range(len(weights) - 1, 0, -1):
+        a = activations[layer]
+        delta = (delta @ weights[layer]) * a * (1.0 - a)
+        out.insert(0, delta)
+    return out
+
+
 def backprop(weights: Sequence[np.ndarray], activations: Sequence[np.ndarray],
              delta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Gradients of a cost C summed over the batch, given ``delta = ∂C/∂z`` of the last layer.
 
-    ``activations`` is what :func:`forward` returned. Every hidden layer is sigmoid,
-    so σ'(z) = a (1 − a). Returns ``(grad_weights, grad_biases)`` with the shapes of
-    the parameters.
+    ``activations`` is what :func:`forward` returned. Returns ``(grad_weights,
+    grad_biases)`` with the shapes of the parameters: ``∂C/∂W = δᵀ a_in``, ``∂C/∂b = Σ δ``.
     """
-    grad_w: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
-    grad_b: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
-    for layer in range(len(weights) - 1, -1, -1):
-        a_in = activations[layer]
-        grad_w[layer] = delta.T @ a_in
-        grad_b[layer] = delta.sum(axis=0)
-        if layer:
-            delta = (delta @ weights[layer]) * a_in * (1.0 - a_in)
+    every = deltas(weights, activations, delta)
+    grad_w = [d.T @ a_in for d, a_in in zip(every, activations)]
+    grad_b = [d.sum(axis=0) for d in every]
     return grad_w, grad_b
 
 

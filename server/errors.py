@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from model.explain import MAX_LEARNING_RATE, MAX_STEPS
 from model.preprocess import MAX_SIDE, PreprocessError
 
 #: Problem codes: HTTP status and title. ``type`` is ``/docs#problem-<code>``, where
@@ -30,6 +31,7 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "bad-strokes": (422, "Unusable strokes", "Strokes must be lists of [x, y] points with finite coordinates, within the documented limits."),
     "bad-pixels": (422, "Unusable pixels", "Pixels must be 784 finite numbers in [0, 1] (or 28 rows of 28)."),
     "empty-drawing": (422, "Nothing to recognize", "The drawing is empty, or the ink is a speck too small to be a digit."),
+    "invalid-option": (422, "Invalid option", f"An option of /api/explain is out of range or of the wrong type: target must be a whole number 0–9, steps a whole number 0–{MAX_STEPS}, learning_rate a number above 0 and at most {MAX_LEARNING_RATE:g}."),
     "unprocessable": (422, "Unprocessable input", "The input is well-formed but cannot be used."),
     "not-ready": (503, "Model not ready", "The weights are missing or failed their checks; see /v2/health/ready for the reason."),
     "examples-unavailable": (503, "Examples unavailable", "The committed sample of MNIST test digits could not be loaded."),

@@ -182,7 +182,7 @@ def _requested_outputs(request_json: dict[str, Any]) -> list[tuple[str, bool]]:
     chosen = []
     for output in requested:
         name = output.get("name")
-        if name not in OUTPUTS:
+        if not isinstance(name, str) or name not in OUTPUTS:
             raise OipError(f"unknown output {_short(name)}; outputs are {', '.join(OUTPUTS)}")
         params = output.get("parameters") or {}
         binary = params.get("binary_data", binary_default) if isinstance(params, dict) else False

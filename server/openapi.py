@@ -15,6 +15,12 @@ from flask import Blueprint, current_app, jsonify
 from model.preprocess import MAX_COORDINATE, MAX_POINTS, MAX_SIDE, MAX_STROKES
 from server.api import MAX_EXAMPLES
 from server.errors import PROBLEMS
+from server.openapi_explain import explain_path, explain_schemas
+from server.openapi_parts import json_content as _json
+from server.openapi_parts import numbers as _numbers
+from server.openapi_parts import oip_error as _oip_error
+from server.openapi_parts import problem as _problem
+from server.openapi_parts import ref as _ref
 from server.state import MODEL_VERSION, State, current_state
 
 bp = Blueprint("openapi", __name__)
@@ -32,33 +38,6 @@ class Facts:
 
 PNG_DATA_URL = "^data:image/png;base64,"
 EXAMPLE_PIXELS_NOTE = "784 values, row-major 28×28, in [0, 1], ink = 1 (MNIST form)"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _numbers(n: int, low: float | None = None, high: float | None = None) -> dict[str, Any]:
-    item: dict[str, Any] = {"type": "number"}
-    if low is not None:
-        item["minimum"] = low
-    if high is not None:
-        item["maximum"] = high
-    return {"type": "array", "items": item, "minItems": n, "maxItems": n}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/problem+json": {"schema": _ref("Problem")}}}
-
-
-def _oip_error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": _ref("OipError")}}}
-
-
-def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
 
 
 def _schemas(facts: Facts) -> dict[str, Any]:
@@ -315,6 +294,7 @@ def _build(facts: Facts) -> dict[str, Any]:
                         "pixels of the wrong shape or range, unusable strokes."),
         "503": _problem("The model is not loaded."),
     }
+    schemas = _schemas(facts)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -341,6 +321,7 @@ def _build(facts: Facts) -> dict[str, Any]:
                                  "The answer: digit, activations, preprocessing record.",
                                  headers={"Cache-Control": {"schema": {"const": "no-store"}}}),
                     **predict_errors}}},
+            "/api/explain": explain_path(max_body),
             "/api/model": {"get": {
                 "tags": ["Digits"], "summary": "The network: architecture, weights, model card",
                 "operationId": "model",
@@ -384,7 +365,7 @@ def _build(facts: Facts) -> dict[str, Any]:
                     "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             **_oip_paths(facts),
         },
-        "components": {"schemas": _schemas(facts)},
+        "components": {"schemas": {**schemas, **explain_schemas(schemas)}},
     }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from model import explain
 from model.preprocess import MAX_SIDE
 from server.api import MAX_EXAMPLES
 from server.errors import PROBLEMS
@@ -19,4 +20,5 @@ def index():
 @bp.get("/docs")
 def docs():
     return render_template("docs.html", model_name=current_state().name, config=current_app.config,
-                           problems=PROBLEMS.items(), max_side=MAX_SIDE, max_examples=MAX_EXAMPLES)
+                           problems=PROBLEMS.items(), max_side=MAX_SIDE, max_examples=MAX_EXAMPLES,
+                           explain=explain)

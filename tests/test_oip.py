@@ -101,6 +101,8 @@ BAD_INFER = [
     ("out of range", _set(infer_body(OK), data=[3.0] * 784), 400),
     ("id not a string", {**infer_body(OK), "id": 7}, 400),
     ("unknown output", infer_body(OK, outputs=[{"name": "logits"}]), 400),
+    ("output name an object", infer_body(OK, outputs=[{"name": {}}]), 400),
+    ("output name a list", infer_body(OK, outputs=[{"name": ["output"]}]), 400),
     ("batch of 65", infer_body(np.zeros((65, 784))), 413),
     ("not an object", [1, 2], 400),
 ]
