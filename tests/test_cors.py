@@ -1,6 +1,6 @@
 """CORS (server/cors.py), in-process: who gets which headers, and who gets none.
 
-In Chromium, with a page on another origin: tests/browser/test_cors.py.
+In Chromium, with a page on another origin: tests/browser/test_cross_origin_page.py.
 """
 from __future__ import annotations
 
