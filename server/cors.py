@@ -19,7 +19,7 @@ and ``/v2/*`` from a browser.
 ``Cross-Origin-Resource-Policy: same-origin`` (server/security.py) stays on every answer. The
 Fetch standard checks that header only for ``no-cors`` requests (an ``<img>``, a
 ``<script>`` without ``crossorigin``); ``fetch()`` from another origin is a CORS request, which
-the headers above govern. tests/browser/test_cors.py shows Chromium letting a listed
+the headers above govern. tests/browser/test_cross_origin_page.py shows Chromium letting a listed
 origin's ``fetch()`` through with CORP ``same-origin`` on the answer.
 """
 from __future__ import annotations
