@@ -470,12 +470,14 @@ def test_everything_fits_360px(open_session):
     settle_explain(page)
     page.tap("#step-10")
     settle_explain(page)
+    page.tap(".top-details summary")
     page.tap("#copy-link")
     page.wait_for_selector("#share-message:not(:empty)")
+    assert page.is_visible("#top-weights li >> nth=9")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     for selector in ["#why", "#targets", "#cost", "#top-weights", "#step-1", "#step-10", "#step-reset",
                      "#whatif-text", "#copy-link", "#share-link", "#steps"]:
         box = page.locator(selector).bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], selector
-    for selector in [".target-face >> nth=0", "#why", "#step-1", "#step-reset", "#copy-link"]:
+    for selector in [".target-face >> nth=0", "#why", ".top-details summary", "#step-1", "#step-reset", "#copy-link"]:
         assert page.locator(selector).bounding_box()["height"] >= 44, f"{selector}: touch target under 44 px"
