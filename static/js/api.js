@@ -62,6 +62,19 @@ export function predict(input, signal) {
   return request("/api/predict", { method: "POST", body: input, signal });
 }
 
+/**
+ * POST /api/explain: the same drawing body as predict, plus the `options` that are set
+ * (`target` 0–9, `steps` 0–50, `learning_rate`). The answer is predict's and `target`,
+ * `attribution`, `cost`, `nudges`, `top_weights`, `descent` (docs/design.md).
+ */
+export function explain(input, options = {}, signal) {
+  const body = { ...input };
+  for (const name of ["target", "steps", "learning_rate"]) {
+    if (options[name] !== undefined && options[name] !== null) body[name] = options[name];
+  }
+  return request("/api/explain", { method: "POST", body, signal });
+}
+
 /** GET /api/model: architecture, every layer's weights and biases, the model card. */
 export function getModel(signal) {
   return request("/api/model", { signal });

@@ -9,7 +9,7 @@
  *   "strokestart"  a pointer went down and a stroke began
  *   "strokemove"   the stroke in progress grew
  *   "strokeend"    the stroke is finished and recorded (undoable)
- *   "change"       undo, redo or clear changed the strokes
+ *   "change"       undo, redo, clear or load changed the strokes
  */
 
 /** Points closer than this (CSS px) to the previous one add nothing but payload. */
@@ -21,7 +21,7 @@ export function createDrawing(canvas, { inkColor = "#f4f7ff", lineWidthRatio = 1
   let strokes = [];          // finished strokes
   let current = null;        // the stroke being drawn, or null
   let activePointer = null;  // one pointer draws at a time; a second finger is ignored
-  const done = [];           // actions that can be undone: {kind: "stroke"|"clear", ...}
+  const done = [];           // actions that can be undone: {kind: "stroke"|"clear"|"load", ...}
   const undone = [];         // actions that can be redone
   let size = { width: 0, height: 0 };
   let frame = 0;
@@ -85,6 +85,7 @@ export function createDrawing(canvas, { inkColor = "#f4f7ff", lineWidthRatio = 1
 
   function apply(action) {
     if (action.kind === "stroke") strokes.push(action.stroke);
+    else if (action.kind === "load") strokes = action.loaded.slice();
     else strokes = [];
   }
 
@@ -149,6 +150,7 @@ export function createDrawing(canvas, { inkColor = "#f4f7ff", lineWidthRatio = 1
       for (const a of [...done, ...undone]) {
         if (a.kind === "stroke") all.add(a.stroke);
         else a.strokes.forEach((s) => all.add(s));
+        if (a.kind === "load") a.loaded.forEach((s) => all.add(s));
       }
       for (const s of all) for (const p of s) { p[0] *= fx; p[1] *= fy; }
     }
@@ -191,6 +193,16 @@ export function createDrawing(canvas, { inkColor = "#f4f7ff", lineWidthRatio = 1
       if (current || strokes.length === 0) return false;
       record({ kind: "clear", strokes: strokes.slice() });
       strokes = [];
+      render();
+      emit("change");
+      return true;
+    },
+    /** Replace every stroke with `list` (CSS px of this canvas), undoably: a shared link. */
+    load(list) {
+      if (current) return false;
+      const loaded = list.map((s) => s.map((p) => [p[0], p[1]]));
+      record({ kind: "load", strokes: strokes.slice(), loaded });
+      strokes = loaded.slice();
       render();
       emit("change");
       return true;

@@ -64,6 +64,13 @@ def closed_four(t: float = 1.0):
     return DIGITS[4] + [bar]
 
 
+def european_one():
+    """A 1 written with a long flag, as much of Europe writes it: the network reads it as
+    "maybe a 7 — or a 1" (MNIST's 1s are mostly bare strokes), and a few steps of gradient
+    descent toward 1 on a what-if copy change its mind."""
+    return [_line((0.2, 0.3), (0.6, 0.05), 10) + _line((0.6, 0.05), (0.6, 1.0), 20)]
+
+
 def place(digit, x: float, y: float, size: float, aspect: float = 0.75):
     """The strokes of `digit` (a digit, or strokes in the unit box) in a box `size` tall,
     `size * aspect` wide, top-left at (x, y)."""

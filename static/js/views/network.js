@@ -10,6 +10,14 @@
  *  - hidden 1 → hidden 2 and hidden 2 → output keep, per receiving neuron, the TOP_K
  *    incoming connections with the largest |w·a| (what actually pushed it now), or the
  *    largest |w| while nothing is drawn. Opacity and width follow that magnitude.
+ *
+ * Handed an /api/explain answer, it also shows backpropagation: beside every neuron a ▲
+ * or ▼ for the way it "wants" to be nudged (`nudges`, −∂C/∂a; sized against the largest
+ * in its layer), and in violet the weights the cost is most sensitive to (`top_weights`:
+ * a line for layers 2 and 3, a ring around the receiving neuron for layer 1, whose
+ * weights are pixels). For a what-if copy it shows the copy's ten outputs in the bars and
+ * output neurons; the hidden layers keep showing the served network (the copy's hidden
+ * activations are not sent).
  */
 import { createTween } from "./tween.js";
 import { NEGATIVE, POSITIVE, mix, rgb, inkDataUrl, signedDataUrl } from "./pixels.js";
@@ -47,24 +55,44 @@ const ys = (n, top = TOP, bottom = BOTTOM) =>
   Array.from({ length: n }, (_, i) => (n === 1 ? (top + bottom) / 2 : top + (i * (bottom - top)) / (n - 1)));
 
 /** What a screen reader hears for the picture: the two strongest outputs. */
-function describe(result) {
+function describe(result, whatIf) {
+  if (result && whatIf) {
+    return `The what-if copy after ${whatIf.steps} step${whatIf.steps === 1 ? "" : "s"}: output ${whatIf.digit} ` +
+      `is the brightest at ${whatIf.output[whatIf.digit].toFixed(2)}. The hidden layers show the served network.`;
+  }
   return result
     ? `The network: output ${result.digit} is the brightest at ${result.output[result.digit].toFixed(2)}, ` +
       `output ${result.runner_up} next at ${result.output[result.runner_up].toFixed(2)}.`
     : "The network: 784 inputs, two hidden layers of 16 neurons, 10 outputs. Nothing drawn yet.";
 }
 
+/** A triangle centred on (x, y), half as wide as `s`: pointing up, or down. */
+function triangle(x, y, s, up) {
+  const h = up ? -1 : 1;
+  return `M${(x).toFixed(1)},${(y + h * s).toFixed(1)}L${(x + s).toFixed(1)},${(y - h * s * 0.8).toFixed(1)}` +
+    `L${(x - s).toFixed(1)},${(y - h * s * 0.8).toFixed(1)}Z`;
+}
+
+const MARK_MAX = 5.5;     // half-size of the largest nudge mark, viewBox units
+const MARK_MIN = 1.5;
+
 /**
  * @param {SVGSVGElement} svg
- * @param {{onSelect?: (layer: number, index: number) => void}} options
- *   layer 1 and 2 are the hidden layers, 3 the output layer
+ * @param {{onSelect?: (layer: number, index: number) => void, note?: HTMLElement}} options
+ *   layer 1 and 2 are the hidden layers, 3 the output layer; `note` says what the
+ *   backpropagation marks and a what-if copy mean while they are on show
  */
-export function createNetwork(svg, { onSelect = () => {} } = {}) {
+export function createNetwork(svg, { onSelect = () => {}, note = null } = {}) {
   let model = null;       // {w2: 16×16, w3: 10×16, thumbs: [16 data URLs]}
   let answer = null;      // {input, hidden1, hidden2, output, digit}
+  let shown = null;       // the answer as the server sent it (for the picture's label)
   let layoutName = null;
   let parts = null;       // the SVG elements of the current layout
   let selected = null;    // [layer, index]
+  let nudges = null;      // {hidden1, hidden2, output}: −∂C/∂a from /api/explain, or null
+  let grads = null;       // top_weights from /api/explain, or null
+  let whatIf = null;      // {output, digit, steps}: the what-if copy's answer, or null
+  let overlay = null;     // data: URL painted over the input image (the "Why?" colours), or null
   const tween = createTween(draw, 150);
 
   function build() {
@@ -72,12 +100,17 @@ export function createNetwork(svg, { onSelect = () => {} } = {}) {
     svg.replaceChildren();
     svg.setAttribute("viewBox", `0 0 ${L.viewBox[0]} ${L.viewBox[1]}`);
     const heads = el("g", { class: "net-heads" }, svg);
-    for (const [x, label] of L.heads) el("text", { x, y: 20, "text-anchor": "middle" }, heads).textContent = label;
+    const headTexts = L.heads.map(([x, label]) => {
+      const t = el("text", { x, y: 20, "text-anchor": "middle" }, heads);
+      t.textContent = label;
+      return t;
+    });
 
     const y1 = ys(16), y2 = ys(16), y3 = ys(10, TOP + 10, BOTTOM - 10);
     const [x1, x2, x3] = L.columns;
     const [r1, r2, r3] = L.radius;
-    const p = { fan: [], links12: [], links23: [], neurons: [[], [], []], bars: [], values: [], digits: [] };
+    const p = { fan: [], links12: [], links23: [], neurons: [[], [], []], bars: [], values: [], digits: [],
+      outputHead: headTexts[headTexts.length - 1], marks: [[], [], []], gradLines: [], gradRings: [] };
 
     if (L.input) {
       const { x, y, size } = L.input;
@@ -89,6 +122,8 @@ export function createNetwork(svg, { onSelect = () => {} } = {}) {
       }
       el("rect", { x: x - 1, y: y - 1, width: size + 2, height: size + 2, class: "net-frame" }, svg);
       p.input = el("image", { x, y, width: size, height: size, class: "pixelated", preserveAspectRatio: "none" }, svg);
+      p.overlay = el("image", { x, y, width: size, height: size, class: "pixelated net-why",
+        preserveAspectRatio: "none", visibility: "hidden" }, svg);
       el("text", { x: x + size / 2, y: y + size + 22, "text-anchor": "middle", class: "net-note" }, svg)
         .textContent = "784 inputs";
       el("text", { x: x + size / 2, y: y + size + 40, "text-anchor": "middle", class: "net-note" }, svg)
@@ -101,6 +136,12 @@ export function createNetwork(svg, { onSelect = () => {} } = {}) {
     }
     for (let k = 0; k < 10; k++) for (let j = 0; j < 16; j++) {
       p.links23.push(el("line", { x1: x2 + r2, y1: y2[j], x2: x3 - r3, y2: y3[k] }, links));
+    }
+
+    const gradGroup = el("g", { class: "net-grads" }, svg);
+    for (let k = 0; k < 10; k++) p.gradLines.push(el("line", { visibility: "hidden" }, gradGroup));
+    for (let i = 0; i < 16; i++) {
+      p.gradRings.push(el("circle", { cx: x1, cy: y1[i], r: r1 + 3, class: "net-grad-ring", visibility: "hidden" }, gradGroup));
     }
 
     p.ring = el("circle", { r: 0, class: "net-selected" }, svg);
@@ -137,9 +178,18 @@ export function createNetwork(svg, { onSelect = () => {} } = {}) {
       p.values.push(el("text", { x: L.value, y: y3[k] + 5, "text-anchor": "end", class: "net-value" }, outs));
     }
     p.positions = layers.map(([x, yy, r]) => yy.map((y) => [x, y, r]));
+    const marks = el("g", { class: "net-nudges" }, svg);
+    p.positions.forEach((column, l) => column.forEach(() => {
+      const mark = el("path", { visibility: "hidden" }, marks);
+      mark.tip = el("title", {}, mark);
+      p.marks[l].push(mark);
+    }));
     parts = p;
     paintInput();
     paintThumbs();
+    paintNudges();
+    paintGrads();
+    paintWhatIf();
     placeRing();
     draw(tweenValues(), true);
     if (answer) tween(tweenValues());
@@ -147,6 +197,78 @@ export function createNetwork(svg, { onSelect = () => {} } = {}) {
 
   function paintInput() {
     if (parts && parts.input) parts.input.setAttribute("href", inkDataUrl(answer ? answer.input : null));
+    paintOverlay();
+  }
+
+  function paintOverlay() {
+    if (!parts || !parts.overlay) return;
+    if (overlay) parts.overlay.setAttribute("href", overlay);
+    parts.overlay.setAttribute("visibility", overlay ? "visible" : "hidden");
+  }
+
+  const LAYER_KEYS = ["hidden1", "hidden2", "output"];
+  const NAMES = ["Hidden layer 1, neuron", "Hidden layer 2, neuron", "Output"];
+
+  function paintNudges() {
+    if (!parts) return;
+    parts.marks.forEach((column, l) => {
+      const values = nudges ? nudges[LAYER_KEYS[l]] : null;
+      const max = values ? Math.max(1e-12, ...values.map(Math.abs)) : 1;
+      column.forEach((mark, i) => {
+        if (!values) { mark.setAttribute("visibility", "hidden"); return; }
+        const v = values[i];
+        const [x, y, r] = parts.positions[l][i];
+        const size = MARK_MIN + (MARK_MAX - MARK_MIN) * (Math.abs(v) / max);
+        mark.setAttribute("d", triangle(x - r - MARK_MAX - 3, y, size, v >= 0));
+        mark.setAttribute("class", v >= 0 ? "nudge up" : "nudge down");
+        mark.setAttribute("visibility", "visible");
+        mark.tip.textContent = `${NAMES[l]} ${l < 2 ? i + 1 : i} wants to go ${v >= 0 ? "up" : "down"}: ` +
+          `−∂C/∂a = ${v.toPrecision(3)}`;
+      });
+    });
+  }
+
+  function paintGrads() {
+    if (!parts) return;
+    const list = grads || [];
+    const max = Math.max(1e-12, ...list.map((w) => Math.abs(w.gradient)));
+    const ringed = new Set();
+    parts.gradLines.forEach((line, k) => {
+      const w = list[k];
+      if (!w || w.layer === 1) {
+        line.setAttribute("visibility", "hidden");
+        if (w) ringed.add(w.to);
+        return;
+      }
+      const [xa, ya, ra] = parts.positions[w.layer - 2][w.from];
+      const [xb, yb, rb] = parts.positions[w.layer - 1][w.to];
+      Object.entries({ x1: xa + ra, y1: ya, x2: xb - rb, y2: yb }).forEach(([name, v]) => line.setAttribute(name, v));
+      line.setAttribute("stroke-width", (1.2 + 2.6 * Math.abs(w.gradient) / max).toFixed(1));
+      line.setAttribute("visibility", "visible");
+    });
+    parts.gradRings.forEach((ring, i) => ring.setAttribute("visibility", ringed.has(i) ? "visible" : "hidden"));
+  }
+
+  function paintWhatIf() {
+    if (!parts) return;
+    svg.classList.toggle("is-whatif", whatIf !== null);
+    parts.outputHead.textContent = whatIf ? "what-if copy" : "output";
+  }
+
+  function paintNote() {
+    if (!note) return;
+    const said = [];
+    if (nudges) {
+      said.push("▲ ▼ beside each neuron: which way it wants to be nudged for the digit you meant " +
+        "(−∂C/∂a, at the served weights).");
+    }
+    if (grads) said.push("Violet: the 10 weights the first step of gradient descent changes most.");
+    if (whatIf) {
+      said.push(`Bars and output neurons: the what-if copy after ${whatIf.steps} step${whatIf.steps === 1 ? "" : "s"}; ` +
+        "everything else: the served network.");
+    }
+    note.textContent = said.join(" ");
+    note.hidden = said.length === 0;
   }
 
   function paintThumbs() {
@@ -165,7 +287,8 @@ export function createNetwork(svg, { onSelect = () => {} } = {}) {
   }
 
   function tweenValues() {
-    return answer ? [...answer.hidden1, ...answer.hidden2, ...answer.output] : new Array(42).fill(0);
+    if (!answer) return new Array(42).fill(0);
+    return [...answer.hidden1, ...answer.hidden2, ...(whatIf ? whatIf.output : answer.output)];
   }
 
   /** Per receiving neuron, its TOP_K strongest incoming links; returns [index, magnitude, sign]. */
@@ -211,9 +334,10 @@ export function createNetwork(svg, { onSelect = () => {} } = {}) {
       set(c, "fill", rgb(mix(NEURON_OFF, NEURON_ON, acts[i])));
     }));
     parts.fan.forEach(([j, line]) => set(line, "stroke-opacity", (0.06 + 0.3 * h1[j]).toFixed(2)));
-    const winner = live ? answer.digit : null;
+    const winner = live ? (whatIf ? whatIf.digit : answer.digit) : null;
     paintLinks(parts.links12, model && model.w2, live ? h1 : null, null);
-    paintLinks(parts.links23, model && model.w3, live ? h2 : null, winner);
+    // The lines are the served weights: they lead into the served network's answer.
+    paintLinks(parts.links23, model && model.w3, live ? h2 : null, live ? answer.digit : null);
     const barWidth = LAYOUTS[layoutName].bar.width;
     out.forEach((a, k) => {
       set(parts.bars[k], "width", (barWidth * a).toFixed(1));
@@ -247,9 +371,35 @@ export function createNetwork(svg, { onSelect = () => {} } = {}) {
     /** An answer from /api/predict, or null for an empty canvas. */
     show(result) {
       answer = result ? { ...result.activations, digit: result.digit } : null;
+      shown = result;
       paintInput();
       tween(tweenValues());
-      svg.setAttribute("aria-label", describe(result));
+      svg.setAttribute("aria-label", describe(result, whatIf));
+    },
+    /** The "Why?" colours as a data: URL to lay over the input image, or null. */
+    setOverlay(url) {
+      overlay = url;
+      paintOverlay();
+    },
+    /** `nudges` of an /api/explain answer ({hidden1, hidden2, output}), or null. */
+    setNudges(values) {
+      nudges = values;
+      paintNudges();
+      paintNote();
+    },
+    /** `top_weights` of an /api/explain answer, or null. */
+    setHighlights(list) {
+      grads = list;
+      paintGrads();
+      paintNote();
+    },
+    /** The what-if copy's answer after `steps` steps ({output, digit, steps}), or null: the served one. */
+    setWhatIf(copy) {
+      whatIf = copy;
+      paintWhatIf();
+      paintNote();
+      tween(tweenValues());
+      svg.setAttribute("aria-label", describe(shown, whatIf));
     },
     select(layer, index) {
       selected = layer ? [layer, index] : null;

@@ -34,9 +34,12 @@ export function createPreprocess(container) {
     const small = document.createElement("span");
     small.textContent = note;
     caption.append(strong, small);
-    figure.append(canvas, caption);
+    const frame = document.createElement("div");
+    frame.className = "step-frame";
+    frame.appendChild(canvas);
+    figure.append(frame, caption);
     container.appendChild(figure);
-    return { canvas, ctx: canvas.getContext("2d"), small, title, note };
+    return { canvas, frame, ctx: canvas.getContext("2d"), small, title, note };
   });
   const grid = gridCanvas();
 
@@ -102,6 +105,8 @@ export function createPreprocess(container) {
   }
 
   return {
+    /** The frame around the last panel, the 28×28 input itself: other views paint over it. */
+    inputFrame: panels[3].frame,
     clear,
     /**
      * @param {{canvas?: HTMLCanvasElement, size?: {width, height}, pixels?: number[],
