@@ -36,10 +36,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # Most inputs in one batch request ({"inputs": [...]}, or N in an OIP infer).
     "MAX_BATCH": 64,
-    # The uncertainty rule: uncertain when the winner's activation is below
-    # UNCERTAIN_MIN_CONFIDENCE, or the runner-up is at least UNCERTAIN_MAX_RATIO of it.
-    "UNCERTAIN_MIN_CONFIDENCE": 0.5,
-    "UNCERTAIN_MAX_RATIO": 0.5,
+    # The answer rule's thresholds come with the weights (the model card's "verdict"); these
+    # override them when set: "not a digit" below UNCERTAIN_MIN_CONFIDENCE, "unsure" when the
+    # runner-up reaches UNCERTAIN_MAX_RATIO of the winner (compared as the card says).
+    "UNCERTAIN_MIN_CONFIDENCE": "",
+    "UNCERTAIN_MAX_RATIO": "",
     # Number of proxies in front whose X-Forwarded-* headers are trusted (0: none).
     "TRUSTED_PROXIES": 0,
     # Origins whose pages may call /api/* and /v2/* from a browser (CORS): exact origins,

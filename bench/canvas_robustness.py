@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from model import preprocess  # noqa: E402
 from training import mnist  # noqa: E402
+from training.strokes import skeleton  # noqa: E402  (Zhang–Suen thinning)
 from model.network import Network  # noqa: E402
 
 WEIGHTS = ROOT / "weights" / "mnist-784-16-16-10.npz"
@@ -66,31 +67,6 @@ def morph(shape: np.ndarray, steps: int) -> np.ndarray:
             out |= _shift(a, dy, dx)
         a = out
     return a if grow else ~a
-
-
-def skeleton(shape: np.ndarray) -> np.ndarray:
-    """Zhang–Suen thinning: the one-pixel centre line of a boolean shape."""
-    a = shape.copy()
-    while True:
-        changed = False
-        for step in (0, 1):
-            p = np.pad(a, 1).astype(np.uint8)
-            c = p[1:-1, 1:-1]
-            n = [p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:],      # P2 … P9, clockwise from north
-                 p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2]]
-            count = sum(n)
-            transitions = sum((n[i] == 0) & (n[(i + 1) % 8] == 1) for i in range(8))
-            p2, p4, p6, p8 = n[0], n[2], n[4], n[6]
-            if step == 0:
-                side = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
-            else:
-                side = (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
-            remove = (c == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & side
-            if remove.any():
-                a &= ~remove
-                changed = True
-        if not changed:
-            return a
 
 
 def pen_stroke(trajectory: np.ndarray, radius: float) -> np.ndarray:

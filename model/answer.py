@@ -1,23 +1,64 @@
-"""The answer: which digit the network names, the runner-up, and whether it is sure.
+"""The answer: which digit the network names, the runner-up, and the verdict.
 
 One rule for every caller — ``/api/predict``, the Open Inference Protocol route and
 ``python -m model.predict`` — so they can never disagree about the same ten outputs.
 
-The rule (:class:`Rule`): the answer is *uncertain* when the strongest output's activation
-is below ``min_confidence`` (the network says "yes" to no digit), or when the runner-up
-reaches ``max_ratio`` of it (two digits compete).
+Three verdicts (:data:`VERDICTS`), decided from the ten output activations alone, by
+:class:`Rule`:
+
+``"not-a-digit"``  no output says "yes": the strongest activation is below
+                   ``min_confidence`` ("That doesn't look like a digit").
+``"unsure"``       two digits compete: the runner-up reaches ``max_ratio`` of the strongest
+                   ("Maybe a 4 — or a 9"). With ``odds=True`` the comparison is between
+                   their odds a/(1 − a) rather than the activations themselves.
+``"digit"``        otherwise ("Looks like a 7").
+
+``digit`` is always the strongest output (the first, if two are equal) and ``uncertain`` is
+``verdict != "digit"``, as before the verdict existed. The thresholds that go with a
+weights file are in its model card (``card["verdict"]["thresholds"]``, chosen on held-out
+data by ``python -m training.train``): build the rule with :meth:`Rule.from_card`, so the
+served rule and the shipped weights cannot drift apart.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Literal
 
 import numpy as np
+
+Verdict = Literal["digit", "unsure", "not-a-digit"]
+VERDICTS: tuple[Verdict, ...] = ("digit", "unsure", "not-a-digit")
 
 
 @dataclass(frozen=True)
 class Rule:
-    min_confidence: float = 0.5
-    max_ratio: float = 0.5
+    min_confidence: float = 0.5   # the strongest activation below this: not a digit
+    max_ratio: float = 0.5        # the runner-up at this fraction of the strongest (or more): unsure
+    odds: bool = False            # compare odds a/(1 − a) instead of activations
+
+    @classmethod
+    def from_card(cls, card: dict) -> "Rule":
+        """The rule a model card prescribes (``card["verdict"]["thresholds"]``).
+
+        ``KeyError`` if the card has none (weights trained before the verdict existed),
+        ``ValueError`` if it names a threshold this rule does not know.
+        """
+        thresholds = dict(card["verdict"]["thresholds"])
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(thresholds) - known)
+        if unknown:
+            raise ValueError(f"the model card's verdict has unknown thresholds: {', '.join(unknown)}")
+        return cls(**thresholds)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def in_words(self) -> str:
+        """The rule as one sentence, with its thresholds (for /docs and /openapi.json)."""
+        compared = "odds a/(1 − a) reach" if self.odds else "activation reaches"
+        return (f'"not-a-digit" when the strongest of the ten output activations is below '
+                f'{self.min_confidence:.3g}; otherwise "unsure" when the runner-up\'s {compared} '
+                f'{self.max_ratio:g} × the strongest\'s; otherwise "digit".')
 
 
 @dataclass(frozen=True)
@@ -25,17 +66,50 @@ class Answer:
     digit: int          # the strongest output (the first, if two are equal)
     runner_up: int      # the second strongest
     confidence: float   # the strongest output's activation, in [0, 1]
-    uncertain: bool
+    verdict: Verdict    # "digit", "unsure" or "not-a-digit"
+
+    @property
+    def uncertain(self) -> bool:
+        """Anything but a plain "digit" (what clients read before the verdict existed)."""
+        return self.verdict != "digit"
+
+
+def verdict_codes(winner: np.ndarray, runner_up: np.ndarray, rule: Rule) -> np.ndarray:
+    """The verdicts, as indices into :data:`VERDICTS`, for the strongest and second-strongest
+    activations (arrays of any shape, or scalars): the rule itself."""
+    if rule.odds:
+        # odds(r) ≥ k·odds(w), multiplied out so that activations of exactly 0 or 1 need no division
+        compete = runner_up * (1.0 - winner) >= rule.max_ratio * winner * (1.0 - runner_up)
+    else:
+        compete = runner_up >= rule.max_ratio * winner
+    return np.where(winner < rule.min_confidence, 2, np.where(compete, 1, 0))
+
+
+def top_two(outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the strongest and second-strongest output of each row of (N, 10) outputs
+    (ties: the lower digit first)."""
+    order = np.argsort(-np.asarray(outputs), axis=-1, kind="stable")
+    return order[..., 0], order[..., 1]
 
 
 def answer(output: np.ndarray, rule: Rule) -> Answer:
     """The answer for one input's ten output activations, shape (10,)."""
-    digit, runner_up = np.argsort(-np.asarray(output), kind="stable")[:2].tolist()
+    output = np.asarray(output)
+    digit, runner_up = (int(i) for i in top_two(output))
     confidence = float(output[digit])
-    uncertain = confidence < rule.min_confidence or float(output[runner_up]) >= rule.max_ratio * confidence
-    return Answer(digit, runner_up, confidence, uncertain)
+    code = int(verdict_codes(np.float64(confidence), np.float64(output[runner_up]), rule))
+    return Answer(digit, runner_up, confidence, VERDICTS[code])
 
 
 def answers(outputs: np.ndarray, rule: Rule) -> list[Answer]:
     """:func:`answer` for every row of ``outputs``, shape (N, 10)."""
     return [answer(row, rule) for row in outputs]
+
+
+def verdicts(outputs: np.ndarray, rule: Rule) -> np.ndarray:
+    """The verdict of every row of ``outputs`` (N, 10) at once, as indices into
+    :data:`VERDICTS` (N,) — what :func:`answer` decides, for measuring many inputs."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    first, second = top_two(outputs)
+    rows = np.arange(len(outputs))
+    return verdict_codes(outputs[rows, first], outputs[rows, second], rule)

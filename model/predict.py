@@ -2,13 +2,15 @@
 
     python -m model.predict FILE.png [FILE.png ...] [--weights PATH]
 
-Prints each file's digit, its activation (and "unsure" when the answer is uncertain, by
-the rule of :mod:`model.answer`) and all ten output activations. Exit status 1
-if any file could not be read or held nothing to recognize.
+Prints each file's verdict (by the rule of :mod:`model.answer`, with the thresholds of the
+model card beside the weights): the digit and its activation, "unsure" with the runner-up,
+or "not a digit"; then all ten output activations. Exit status 1 if any file could not be
+read or held nothing to recognize.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -17,6 +19,15 @@ from model.answer import Rule, answer
 from model.network import Network, WeightsError
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "mnist-784-16-16-10.npz"
+
+
+def rule_beside(weights: Path) -> Rule:
+    """The rule of the model card beside ``weights`` (same name, .json); without a card,
+    or a card without a rule, the rule from before verdicts existed."""
+    try:
+        return Rule.from_card(json.loads(weights.with_suffix(".json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return Rule()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     except WeightsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    rule = rule_beside(args.weights)
     failed = False
     for path in args.files:
         try:
@@ -42,10 +54,15 @@ def main(argv: list[str] | None = None) -> int:
             failed = True
             continue
         output = network.forward(pre.pixels)[-1]
-        said = answer(output, Rule())
+        said = answer(output, rule)
         values = " ".join(f"{d}:{a:.3f}" for d, a in enumerate(output))
-        unsure = f", unsure: maybe {said.runner_up}" if said.uncertain else ""
-        print(f"{path}: {said.digit} ({said.confidence:.1%}{unsure})  {values}")
+        if said.verdict == "not-a-digit":
+            verdict = f"not a digit (strongest {said.digit}: {said.confidence:.1%})"
+        elif said.verdict == "unsure":
+            verdict = f"{said.digit} ({said.confidence:.1%}, unsure: maybe {said.runner_up})"
+        else:
+            verdict = f"{said.digit} ({said.confidence:.1%})"
+        print(f"{path}: {verdict}  {values}")
     return 1 if failed else 0
 
 

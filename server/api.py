@@ -12,7 +12,7 @@ from model.preprocess import PreprocessError, Preprocessed
 from server import metrics
 from server.bodies import BodyError, parse_json, read_body
 from server.errors import Problem, from_preprocess
-from server.state import State, answer_rule, current_state
+from server.state import State, current_state
 
 bp = Blueprint("api", __name__)
 
@@ -86,20 +86,20 @@ def predictions(s: State, inputs: list[Preprocessed]) -> list[dict[str, Any]]:
     """Run the network on a batch and describe each answer.
 
     Each answer is the object documented in openapi.json (``digit``, ``confidence``,
-    ``uncertain``, ``runner_up``, ``output``, ``activations``, ``preprocessing``, ``model``):
+    ``verdict``, ``uncertain``, ``runner_up``, ``output``, ``activations``, ``preprocessing``, ``model``):
     the 784 inputs rounded to 4 decimals, every other activation to 6.
     """
     assert s.network is not None
     _, hidden1, hidden2, output = s.network.forward(np.stack([p.pixels for p in inputs]))
     served_by = {"name": s.name, "sha256": s.sha256}
-    rule = answer_rule(current_app.config)
     results = []
     for i, pre in enumerate(inputs):
-        said = answer(output[i], rule)
+        said = answer(output[i], s.rule)
         metrics.count_predictions(pre.info["source"], [said])
         out = _rounded(output[i], 6)
         results.append({
-            "digit": said.digit, "confidence": round(said.confidence, 6), "uncertain": said.uncertain,
+            "digit": said.digit, "confidence": round(said.confidence, 6), "verdict": said.verdict,
+            "uncertain": said.uncertain,
             "runner_up": said.runner_up, "output": out,
             "activations": {"input": _rounded(pre.pixels, 4), "hidden1": _rounded(hidden1[i], 6),
                             "hidden2": _rounded(hidden2[i], 6), "output": out},

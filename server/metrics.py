@@ -42,6 +42,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from model.answer import Answer
 from server.state import current_state
 
 bp = Blueprint("metrics", __name__)
@@ -72,23 +73,14 @@ PREDICT_SECONDS = Histogram("digits_predict_duration_seconds", "Time to answer P
                             "(any status), from the routed request to the finished response.",
                             buckets=PREDICT_BUCKETS, registry=REGISTRY)
 PREDICTIONS = Counter("digits_predictions", "Inputs the network answered, by input kind (image, "
-                      "strokes, pixels; tensor for OIP infer) and answer (digit, unsure, or the "
-                      "answer's verdict).", ["input", "answer"], registry=REGISTRY)
+                      "strokes, pixels; tensor for OIP infer) and answer (the verdict: digit, unsure, "
+                      "not-a-digit).", ["input", "answer"], registry=REGISTRY)
 
 
-def answer_label(said: Any) -> str:
-    """The ``answer`` label of one :class:`model.answer.Answer`: its ``verdict`` string when
-    it has one, else ``"unsure"`` or ``"digit"`` from ``uncertain``."""
-    verdict = getattr(said, "verdict", None)
-    if isinstance(verdict, str) and verdict:
-        return verdict
-    return "unsure" if said.uncertain else "digit"
-
-
-def count_predictions(kind: str, said: Iterable[Any]) -> None:
-    """Count answered inputs of one ``kind`` (a fixed word from the code, never input)."""
+def count_predictions(kind: str, said: Iterable[Answer]) -> None:
+    """Count answered inputs of one ``kind`` (a fixed word from the code, never input) by verdict."""
     for one in said:
-        PREDICTIONS.labels(kind, answer_label(one)).inc()
+        PREDICTIONS.labels(kind, one.verdict).inc()
 
 
 class _ModelLoaded:

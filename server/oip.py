@@ -19,7 +19,7 @@ from model.answer import answers
 from server import metrics
 from server.bodies import BodyError, parse_json, read_body
 from server.errors import oip_error
-from server.state import MODEL_VERSION, State, answer_rule, current_state
+from server.state import MODEL_VERSION, State, current_state
 
 bp = Blueprint("oip", __name__, url_prefix="/v2")
 
@@ -27,7 +27,7 @@ SERVER_NAME = "draw-a-digit"
 SERVER_VERSION = "1.0.0"
 HEADER_LENGTH = "Inference-Header-Content-Length"
 INPUT_NAME = "input"
-OUTPUTS = {"output": "FP32", "label": "INT64"}
+OUTPUTS = {"output": "FP32", "label": "INT64", "verdict": "BYTES"}
 NUMPY_TYPES = {"FP32": "<f4", "INT64": "<i8"}
 
 
@@ -83,7 +83,8 @@ def model_metadata(name: str, version: str | None = None):
         "name": s.name, "versions": [MODEL_VERSION], "platform": "numpy",
         "inputs": [{"name": INPUT_NAME, "datatype": "FP32", "shape": [-1, 784]}],
         "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 10]},
-                    {"name": "label", "datatype": "INT64", "shape": [-1]}],
+                    {"name": "label", "datatype": "INT64", "shape": [-1]},
+                    {"name": "verdict", "datatype": "BYTES", "shape": [-1]}],
     })
 
 
@@ -190,6 +191,12 @@ def _requested_outputs(request_json: dict[str, Any]) -> list[tuple[str, bool]]:
     return chosen
 
 
+def _bytes_tensor(strings: list[str]) -> bytes:
+    """A BYTES tensor in the binary extension's layout: each element as a 4-byte
+    little-endian length, then its bytes."""
+    return b"".join(len(b).to_bytes(4, "little") + b for b in (v.encode() for v in strings))
+
+
 @bp.post("/models/<name>/infer")
 @bp.post("/models/<name>/versions/<version>/infer")
 def infer(name: str, version: str | None = None):
@@ -205,22 +212,22 @@ def infer(name: str, version: str | None = None):
     x = _input_tensor(request_json, binary)
     wanted = _requested_outputs(request_json)
     output = s.network.forward(x)[-1]
-    said = answers(output, answer_rule(current_app.config))
+    said = answers(output, s.rule)
     metrics.count_predictions("tensor", said)
-    labels = [a.digit for a in said]
-    tensors = {"output": output.astype(np.float32), "label": np.array(labels, dtype=np.int64)}
+    tensors = {"output": output.astype(np.float32), "label": np.array([a.digit for a in said], dtype=np.int64),
+               "verdict": [a.verdict for a in said]}
 
     outputs, chunks = [], []
     for out_name, as_binary in wanted:
         t = tensors[out_name]
         entry: dict[str, Any] = {"name": out_name, "datatype": OUTPUTS[out_name],
-                                 "shape": list(t.shape)}
+                                 "shape": [len(t)] if isinstance(t, list) else list(t.shape)}
         if as_binary:
-            chunk = t.astype(NUMPY_TYPES[OUTPUTS[out_name]]).tobytes()
+            chunk = _bytes_tensor(t) if isinstance(t, list) else t.astype(NUMPY_TYPES[OUTPUTS[out_name]]).tobytes()
             entry["parameters"] = {"binary_data_size": len(chunk)}
             chunks.append(chunk)
         else:
-            entry["data"] = t.ravel().tolist()
+            entry["data"] = t if isinstance(t, list) else t.ravel().tolist()
         outputs.append(entry)
     body: dict[str, Any] = {"model_name": s.name, "model_version": MODEL_VERSION}
     if request_id is not None:

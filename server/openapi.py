@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from flask import Blueprint, current_app, jsonify
 
+from model.answer import VERDICTS, Rule
 from model.preprocess import MAX_COORDINATE, MAX_POINTS, MAX_SIDE, MAX_STROKES
 from server.api import MAX_EXAMPLES
 from server.errors import PROBLEMS
@@ -32,8 +33,7 @@ class Facts:
 
     max_batch: int
     max_body: int
-    min_confidence: float
-    max_ratio: float
+    rule: Rule
     model_name: str
 
 PNG_DATA_URL = "^data:image/png;base64,"
@@ -113,16 +113,17 @@ def _schemas(facts: Facts) -> dict[str, Any]:
         },
         "Prediction": {
             "type": "object",
-            "required": ["digit", "confidence", "uncertain", "runner_up", "output",
+            "required": ["digit", "confidence", "verdict", "uncertain", "runner_up", "output",
                          "activations", "preprocessing", "model"],
             "properties": {
                 "digit": {"type": "integer", "minimum": 0, "maximum": 9},
                 "confidence": {"type": "number", "minimum": 0, "maximum": 1,
                                "description": "The winning output neuron's activation."},
+                "verdict": {"type": "string", "enum": list(VERDICTS), "description":
+                            facts.rule.in_words() + " The thresholds come with the weights (model card "
+                            "`verdict`); settings UNCERTAIN_MIN_CONFIDENCE and UNCERTAIN_MAX_RATIO override them."},
                 "uncertain": {"type": "boolean", "description":
-                              f"True when the winner's activation is below {facts.min_confidence:g} "
-                              f"or the runner-up reaches {facts.max_ratio:g} of it (settings "
-                              "UNCERTAIN_MIN_CONFIDENCE, UNCERTAIN_MAX_RATIO)."},
+                              "True when `verdict` is not \"digit\" (kept for clients older than `verdict`)."},
                 "runner_up": {"type": "integer", "minimum": 0, "maximum": 9},
                 "output": _numbers(10, 0, 1),
                 "activations": {
@@ -197,7 +198,7 @@ def _schemas(facts: Facts) -> dict[str, Any]:
                                  "items": {"type": "number", "minimum": 0, "maximum": 1}}}}},
                 "outputs": {"type": "array", "items": {
                     "type": "object", "required": ["name"],
-                    "properties": {"name": {"enum": ["output", "label"]},
+                    "properties": {"name": {"enum": ["output", "label", "verdict"]},
                                    "parameters": {"type": "object"}}}},
             },
         },
@@ -269,8 +270,10 @@ def _oip_paths(facts: Facts) -> dict[str, Any]:
         paths[base + "/infer"] = {"post": {
             "tags": ["Open Inference Protocol"], "summary": "Inference" + suffix,
             "description": "FP32 input `input` of shape [N, 784] (MNIST form, N ≤ MAX_BATCH); "
-                           "outputs `output` (FP32 [N, 10], the sigmoid activations) and `label` "
-                           "(INT64 [N], the winning digits). `id` is echoed. Triton's binary "
+                           "outputs `output` (FP32 [N, 10], the sigmoid activations), `label` "
+                           "(INT64 [N], the strongest outputs' digits) and `verdict` (BYTES [N]: "
+                           "\"digit\", \"unsure\" or \"not-a-digit\", as `/api/predict` decides). "
+                           "`id` is echoed. Triton's binary "
                            "tensor data extension is supported (Inference-Header-Content-Length).",
             "operationId": f"oipInfer{op}", "parameters": params,
             "requestBody": {"required": True, "content": {
@@ -376,8 +379,7 @@ def _cached(facts: Facts) -> dict[str, Any]:
 
 def document(config: Mapping[str, Any], state: State) -> dict[str, Any]:
     return _cached(Facts(int(config["MAX_BATCH"]), int(config["MAX_CONTENT_LENGTH"]),
-                         float(config["UNCERTAIN_MIN_CONFIDENCE"]), float(config["UNCERTAIN_MAX_RATIO"]),
-                         state.name))
+                         state.rule, state.name))
 
 
 @bp.get("/openapi.json")

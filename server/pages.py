@@ -19,6 +19,7 @@ def index():
 
 @bp.get("/docs")
 def docs():
-    return render_template("docs.html", model_name=current_state().name, config=current_app.config,
+    state = current_state()
+    return render_template("docs.html", model_name=state.name, config=current_app.config, rule=state.rule,
                            problems=PROBLEMS.items(), max_side=MAX_SIDE, max_examples=MAX_EXAMPLES,
                            explain=explain)

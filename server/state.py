@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -42,6 +42,7 @@ class State:
     examples: Examples | None = None
     model_json: bytes = b""  # the /api/model body, encoded once
     model_etag: str = ""
+    rule: Rule = field(default_factory=Rule)  # digit / unsure / not a digit: the card's, or the settings'
 
     @property
     def ready(self) -> bool:
@@ -121,6 +122,7 @@ def load_state(config: Mapping[str, Any], logger: logging.Logger, dumps: Callabl
         logger.error("not ready: %s", exc)
         return state
     state.name = str(state.card.get("name") or state.name)
+    state.rule = served_rule(state.card, config)
     state.model_json = dumps(_model_document(state)).encode("utf-8")
     state.model_etag = hashlib.sha256(state.model_json).hexdigest()[:32]
     logger.info("model %s loaded (sha256 %s)", state.name, state.sha256[:12])
@@ -132,6 +134,20 @@ def current_state() -> State:
     return current_app.extensions["digits"]
 
 
-def answer_rule(config: Mapping[str, Any]) -> Rule:
-    """The rule that decides when an answer is uncertain, from the settings."""
-    return Rule(float(config["UNCERTAIN_MIN_CONFIDENCE"]), float(config["UNCERTAIN_MAX_RATIO"]))
+def served_rule(card: Mapping[str, Any], config: Mapping[str, Any]) -> Rule:
+    """The answer rule that goes with the weights (their model card's thresholds, or the
+    rule from before verdicts existed for a card without any), with the thresholds that the
+    settings UNCERTAIN_MIN_CONFIDENCE and UNCERTAIN_MAX_RATIO name, if set."""
+    try:
+        rule = Rule.from_card(dict(card))
+    except KeyError:
+        rule = Rule()
+    overrides = {}
+    for key, name in (("UNCERTAIN_MIN_CONFIDENCE", "min_confidence"), ("UNCERTAIN_MAX_RATIO", "max_ratio")):
+        if config.get(key) in (None, ""):
+            continue
+        try:
+            overrides[name] = float(config[key])
+        except (TypeError, ValueError):
+            raise ValueError(f"setting {key}={config[key]!r} is not a number") from None
+    return replace(rule, **overrides)

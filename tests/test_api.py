@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -160,13 +162,15 @@ def test_chunked_body_over_the_limit_is_413():
 
 
 def check_prediction(answer, card):
-    assert set(answer) == {"digit", "confidence", "uncertain", "runner_up", "output",
+    assert set(answer) == {"digit", "confidence", "verdict", "uncertain", "runner_up", "output",
                            "activations", "preprocessing", "model"}
     output = np.array(answer["output"])
     assert output.shape == (10,) and ((0 <= output) & (output <= 1)).all()
     assert answer["digit"] == int(np.argmax(output))
     assert answer["confidence"] == pytest.approx(output.max(), abs=1e-6)
     assert answer["runner_up"] == int(np.argsort(output)[-2])
+    assert answer["verdict"] == said(output, card).verdict
+    assert answer["uncertain"] == (answer["verdict"] != "digit")
     sizes = {k: len(v) for k, v in answer["activations"].items()}
     assert sizes == {"input": 784, "hidden1": 16, "hidden2": 16, "output": 10}
     assert answer["activations"]["output"] == answer["output"]
@@ -258,23 +262,52 @@ def test_batch(client, mnist, card):
         assert answer["output"] == single["output"]
 
 
-def test_uncertain_follows_the_documented_rule(client, mnist, app):
-    outputs = []
+def said(output, card):
+    """The card's rule, written out here from the card's words (not model.answer's code)."""
+    t = card["verdict"]["thresholds"]
+    ranked = sorted(output)
+    winner, second = ranked[-1], ranked[-2]
+    odds = (lambda a: a / (1 - a) if a < 1 else float("inf")) if t["odds"] else (lambda a: a)
+    if winner < t["min_confidence"]:
+        verdict = "not-a-digit"
+    elif odds(second) >= t["max_ratio"] * odds(winner):
+        verdict = "unsure"
+    else:
+        verdict = "digit"
+    return SimpleNamespace(verdict=verdict)
+
+
+def test_verdicts_follow_the_cards_rule(client, mnist, card):
+    counts = Counter()
     for i in range(300):
         answer = client.post("/api/predict", json={"pixels": mnist.test.images[i].tolist()}).get_json()
-        out = sorted(answer["output"])
-        expected = out[-1] < app.config["UNCERTAIN_MIN_CONFIDENCE"] or \
-            out[-2] >= app.config["UNCERTAIN_MAX_RATIO"] * out[-1]
-        assert answer["uncertain"] == expected
-        outputs.append(answer["uncertain"])
-    # Most MNIST digits are clear; some are not: the flag is neither always on nor off.
-    assert 0 < sum(outputs) < 0.2 * len(outputs)
+        assert answer["verdict"] == said(answer["output"], card).verdict
+        counts[answer["verdict"]] += 1
+    # Most MNIST digits are named; a few are not: the verdict is neither always on nor off.
+    assert counts["digit"] > 0.9 * 300 and counts["digit"] < 300
 
 
-def test_uncertainty_thresholds_are_settings(mnist):
-    strict = create_app({"TESTING": True, "UNCERTAIN_MIN_CONFIDENCE": 1.1}).test_client()
-    answer = strict.post("/api/predict", json={"pixels": mnist.test.images[0].tolist()}).get_json()
-    assert answer["uncertain"] is True
+NOISE = np.random.default_rng(0).random((40, 784))
+
+
+def test_noise_is_not_a_digit(client):
+    """The chapter-2 experiment: random pixels are mostly declined, and every answer says why."""
+    body = {"inputs": [{"pixels": x.tolist()} for x in NOISE]}
+    answers = client.post("/api/predict", json=body).get_json()["predictions"]
+    verdicts = Counter(a["verdict"] for a in answers)
+    assert verdicts["not-a-digit"] >= 0.75 * len(NOISE), verdicts
+
+
+@pytest.mark.parametrize("setting, value, verdict", [
+    ("UNCERTAIN_MIN_CONFIDENCE", 1.1, "not-a-digit"),   # nothing is ever strong enough
+    ("UNCERTAIN_MIN_CONFIDENCE", "0", "digit"),         # from the environment: a string
+    ("UNCERTAIN_MAX_RATIO", 0.0, "unsure"),             # every runner-up competes
+])
+def test_settings_override_the_cards_thresholds(mnist, setting, value, verdict):
+    app = create_app({"TESTING": True, setting: value})
+    answer = app.test_client().post("/api/predict", json={"pixels": mnist.test.images[0].tolist()}).get_json()
+    assert answer["verdict"] == verdict
+    assert answer["uncertain"] == (verdict != "digit")
 
 
 # --- /api/model, /api/examples ------------------------------------------------------
@@ -377,7 +410,11 @@ def test_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("MAX_BATCH", "3")
     monkeypatch.setenv("UNCERTAIN_MAX_RATIO", "0.25")
     app = create_app({"TESTING": True})
-    assert app.config["MAX_BATCH"] == 3 and app.config["UNCERTAIN_MAX_RATIO"] == 0.25
+    assert app.config["MAX_BATCH"] == 3 and app.extensions["digits"].rule.max_ratio == 0.25
     monkeypatch.setenv("MAX_BATCH", "many")
     with pytest.raises(ValueError, match="MAX_BATCH"):
+        create_app({"TESTING": True})
+    monkeypatch.setenv("MAX_BATCH", "3")
+    monkeypatch.setenv("UNCERTAIN_MAX_RATIO", "half")
+    with pytest.raises(ValueError, match="UNCERTAIN_MAX_RATIO"):
         create_app({"TESTING": True})

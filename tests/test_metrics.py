@@ -15,7 +15,6 @@ import tempfile
 import uuid
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -23,7 +22,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import create_app
-from model.answer import Rule, answer
+from model.answer import VERDICTS, Rule, answer
 from server import metrics
 from tests.drawing import canvas_png, data_url
 
@@ -110,9 +109,9 @@ def test_a_batch_counts_each_input_by_its_kind(client):
     before = scrape(client)
     response = client.post("/api/predict", json={"inputs": [image, strokes, {"pixels": bar()}, {"pixels": blob()}]})
     assert response.status_code == 200
-    said = Counter((p["preprocessing"]["source"], "unsure" if p["uncertain"] else "digit")
-                   for p in response.get_json()["predictions"])
-    assert said[("pixels", "digit")] == said[("pixels", "unsure")] == 1
+    said = Counter((p["preprocessing"]["source"], p["verdict"]) for p in response.get_json()["predictions"])
+    assert sum(n for (source, _), n in said.items() if source == "pixels") == 2
+    assert len({verdict for source, verdict in said if source == "pixels"}) == 2
     moved = changes(before, scrape(client))
     assert moved[(REQUESTS, labels({"route": "/api/predict", "method": "POST", "status": "200"}))] == 1
     assert {(dict(k[1])["input"], dict(k[1])["answer"]): v for k, v in moved.items() if k[0] == PREDICTIONS} == said
@@ -168,23 +167,29 @@ def test_oip_infer_counts_each_row_as_a_tensor_prediction(client):
     response = client.post(f"/v2/models/{MODEL}/infer", json={"inputs": [
         {"name": "input", "datatype": "FP32", "shape": [2, 784], "data": bar() + blob()}]})
     assert response.status_code == 200
+    verdicts = next(o["data"] for o in response.get_json()["outputs"] if o["name"] == "verdict")
+    assert len(set(verdicts)) == 2
     moved = changes(before, scrape(client))
     assert moved == {
         (REQUESTS, labels({"route": "/v2/models/<name>/infer", "method": "POST", "status": "200"})): 1,
-        (PREDICTIONS, labels({"input": "tensor", "answer": "digit"})): 1,
-        (PREDICTIONS, labels({"input": "tensor", "answer": "unsure"})): 1,
+        **{(PREDICTIONS, labels({"input": "tensor", "answer": v})): 1 for v in verdicts},
     }
 
 
-def test_the_answer_label_is_the_verdict_when_the_answer_has_one():
+def test_the_answer_label_is_the_verdict(client):
     output = np.zeros(10)
     output[3] = 0.95
-    assert metrics.answer_label(answer(output, Rule())) == "digit"
-    output[5] = 0.9
-    assert metrics.answer_label(answer(output, Rule())) == "unsure"
-    # An Answer that carries a verdict (as "not-a-digit" will) is labelled with it as it is.
-    assert metrics.answer_label(SimpleNamespace(digit=3, uncertain=True, verdict="not-a-digit")) == "not-a-digit"
-    assert metrics.answer_label(SimpleNamespace(digit=3, uncertain=False, verdict="digit")) == "digit"
+    labelled = []
+    for second, verdict in ((0.0, "digit"), (0.9, "unsure")):
+        output[5] = second
+        said = answer(output, Rule())
+        assert said.verdict == verdict
+        labelled.append(said)
+    labelled.append(answer(np.full(10, 0.01), Rule()))
+    before = scrape(client)
+    metrics.count_predictions("pixels", labelled)
+    assert changes(before, scrape(client)) == {
+        (PREDICTIONS, labels({"input": "pixels", "answer": v})): 1 for v in VERDICTS}
 
 
 def test_model_loaded_follows_the_model(client, tmp_path):

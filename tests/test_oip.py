@@ -26,7 +26,8 @@ def test_model_metadata(client, path):
     meta = client.get(path).get_json()
     assert meta["name"] == NAME
     assert meta["inputs"] == [{"name": "input", "datatype": "FP32", "shape": [-1, 784]}]
-    assert {o["name"]: o["shape"] for o in meta["outputs"]} == {"output": [-1, 10], "label": [-1]}
+    assert {o["name"]: (o["datatype"], o["shape"]) for o in meta["outputs"]} == \
+        {"output": ("FP32", [-1, 10]), "label": ("INT64", [-1]), "verdict": ("BYTES", [-1])}
     assert client.get(path + "/ready").status_code == 200
 
 
@@ -49,6 +50,9 @@ def test_infer_json(client, mnist, network):
     expected = network.forward(x)[-1]
     np.testing.assert_allclose(np.reshape(outputs["output"]["data"], (5, 10)), expected, atol=1e-6)
     assert outputs["label"]["data"] == np.argmax(expected, axis=1).tolist()
+    assert outputs["verdict"]["shape"] == [5] and outputs["verdict"]["datatype"] == "BYTES"
+    assert outputs["verdict"]["data"] == [client.post("/api/predict", json={"pixels": row.tolist()}).get_json()["verdict"]
+                                          for row in x]
 
 
 def test_infer_nested_data_and_chosen_outputs(client, mnist):
@@ -60,9 +64,19 @@ def test_infer_nested_data_and_chosen_outputs(client, mnist):
     assert "id" not in answer
 
 
+def bytes_elements(raw: bytes) -> list[str]:
+    """A BYTES tensor in the binary extension's layout: 4-byte little-endian length, then bytes."""
+    found, offset = [], 0
+    while offset < len(raw):
+        n = int.from_bytes(raw[offset:offset + 4], "little")
+        found.append(raw[offset + 4:offset + 4 + n].decode())
+        offset += 4 + n
+    return found
+
+
 def test_infer_binary_tensor_extension(client, mnist, network):
-    x = mnist.test.images[:3].astype("<f4")
-    head = json.dumps({"inputs": [{"name": "input", "shape": [3, 784], "datatype": "FP32",
+    x = np.concatenate([mnist.test.images[:3], np.random.default_rng(0).random((1, 784))]).astype("<f4")
+    head = json.dumps({"inputs": [{"name": "input", "shape": [4, 784], "datatype": "FP32",
                                    "parameters": {"binary_data_size": x.nbytes}}],
                        "parameters": {"binary_data_output": True}}).encode()
     response = client.post(f"/v2/models/{NAME}/versions/1/infer", data=head + x.tobytes(),
@@ -75,12 +89,19 @@ def test_infer_binary_tensor_extension(client, mnist, network):
     offset, tensors = 0, {}
     for out in meta["outputs"]:
         size = out["parameters"]["binary_data_size"]
-        dtype = "<f4" if out["datatype"] == "FP32" else "<i8"
-        tensors[out["name"]] = np.frombuffer(binary[offset:offset + size], dtype).reshape(out["shape"])
+        raw = binary[offset:offset + size]
+        if out["datatype"] == "BYTES":
+            tensors[out["name"]] = bytes_elements(raw)
+        else:
+            dtype = "<f4" if out["datatype"] == "FP32" else "<i8"
+            tensors[out["name"]] = np.frombuffer(raw, dtype).reshape(out["shape"])
         offset += size
     assert offset == len(binary)
     np.testing.assert_allclose(tensors["output"], network.forward(x)[-1], atol=1e-6)
     assert tensors["label"].tolist() == network.predict(x).tolist()
+    json_form = client.post(INFER, json=infer_body(x)).get_json()
+    assert tensors["verdict"] == next(o["data"] for o in json_form["outputs"] if o["name"] == "verdict")
+    assert tensors["verdict"][3] == "not-a-digit"  # the noise
 
 
 def _set(body, **changes):

@@ -7,36 +7,53 @@ The recipe (every number is in :class:`Recipe` and written to the model card):
    Adam, small minibatches (32), a linear warm-up then a cosine learning rate, for 100
    epochs. Every epoch sees freshly distorted digits (:mod:`training.augment`: about half of
    the images get a light shift/rotation/scale/elastic change and sometimes a thicker or
-   thinner stroke). What we keep is an exponential moving average (EMA) of the weights.
-2. Softmax cross-entropy only cares about differences between the z3, but the page shows
-   the ten *sigmoid* outputs σ(z3). So a scale ``a`` and offset ``b`` are fitted on the
-   validation split to minimise the binary cross-entropy of σ(a·z3 + b) against the
-   one-hot label, and folded into the last layer (w3 ← a·w3, b3 ← a·b3 + b). The argmax is
-   unchanged (a > 0); a clear digit then lights its output near 1 and the others near 0.
-3. Optional, off by default: "consistent" distillation (Beyer et al. 2022) from a wide ReLU
-   teacher trained first in the same run (``--set distill_weight=1 --set
-   teacher.hidden=512,512``). At temperature 1 it gained about 0.1 point for a few minutes of
-   extra compute; other temperatures, 200 epochs, label smoothing, SWA and weight decay did
-   not help (docs/training.md), so the shipped recipe does not use it.
+   thinner stroke); 10,000 of the training digits also exist drawn as pen strokes, the way
+   the page sends them (:mod:`training.strokes`), and are shown that way half the time.
+   What we keep is an exponential moving average (EMA) of the weights.
+2. Outlier exposure: every minibatch also carries 8 non-digits (:mod:`training.nondigits`:
+   noise, dots, scribbles, blobs, letters and symbols, pieces of digits — a pool of 12,000,
+   freshly distorted each epoch), and all ten of their sigmoid outputs σ(z3) are taught to
+   say "no" (binary cross-entropy against 0). A digit's own output is anchored at "yes" by a
+   weak binary cross-entropy term (weight 0.1), so that "no" means lower than a digit's
+   winner, not just lower than before.
+3. Softmax cross-entropy only cares about differences between the z3, but the page shows
+   the ten *sigmoid* outputs σ(z3). So a scale ``a`` and offset ``b`` are fitted on held-out
+   data — the validation digits against their one-hot labels, the choose split's non-digits
+   against all zeros — and folded into the last layer (w3 ← a·w3, b3 ← a·b3 + b). The argmax
+   is unchanged (a > 0).
+4. The answer rule (model/answer.py) that goes with the weights: "not a digit" below a
+   minimum strongest output, "unsure" when the runner-up's odds reach half the winner's,
+   else the digit. The minimum is chosen on held-out data (:func:`choose_verdict`) and
+   written to the card with the rates it gives on data no choice saw
+   (:func:`training.selective.measure`): MNIST test digits, the same drawn as strokes, the
+   held-out non-digits of every kind, and the verdict confusion table.
+5. Snapshots ("watch it learn"): 20 networks from the initial random weights to the final
+   one, spaced geometrically in examples seen, each in the served convention; written to
+   ``<weights>.checkpoints.npz`` and ``.json`` (format: model/checkpoints.py).
+
+Optional, off by default: "consistent" distillation (Beyer et al. 2022) from a wide ReLU
+teacher (``--set distill_weight=1 --set teacher.hidden=512,512``), SWA, energy-bounded
+outlier exposure (``energy_weight``); docs/training.md has what each did.
 
 Every choice was made on the validation split (10,000 images held out of the 60,000
-training digits). Once the recipe was fixed, the shipped weights were trained with the same
-recipe on train + validation (``train_on``); the card says so, and its validation accuracy
-is then not a held-out number. The test split is only scored at the end, for the card.
-Seeded and deterministic on one machine: all randomness comes from generators spawned from
-``--seed``.
+training digits, never trained on: ``train_on="train"``) and the choose split of the
+non-digits. The test split and the held-out non-digits are only measured, for the card;
+``training.train`` prints none of those figures. Seeded and deterministic on one machine:
+all randomness comes from generators spawned from ``--seed`` (the non-digits from
+``nondigit_seed``).
 
 Usage::
 
-    python -m training.train                     # the shipped weights + card + examples
-    python -m training.train --epochs 3 --limit 5000 --set train_on=train --out /tmp/w.npz
-    python -m training.train --set train_on=train --set augmentation.probability=0.7 --out /tmp/x.npz
+    python -m training.train                     # the shipped weights, card, snapshots, examples
+    python -m training.train --epochs 3 --limit 5000 --out /tmp/w.npz
+    python -m training.train --set nondigits_per_kind=0 --out /tmp/x.npz   # digits only
     python -m training.train --examples-only     # just weights/examples.npz
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import sys
 import time
@@ -45,12 +62,16 @@ from pathlib import Path
 
 import numpy as np
 
-from model.network import SIZES, Network, backprop, file_sha256, forward, log_softmax
-from training import mnist
+from model import checkpoints
+from model.answer import Rule
+from model.network import ARRAY_NAMES, SIZES, Network, backprop, file_sha256, forward, log_softmax, sigmoid
+from training import mnist, nondigits, selective, strokes
 from training.augment import Augmentation, augment
 from training.evaluate import DEFAULT_WEIGHTS as DEFAULT_OUT
 from training.evaluate import EXAMPLES, confusion_matrix, write_examples
 NAME = "mnist-784-16-16-10"
+CALIBRATE_ON = ("validation", "validation+nondigits", "train", "none")
+COST_SAMPLE = 10_000       # training digits (and their share of non-digits) a snapshot's cost is measured on
 
 
 @dataclass(frozen=True)
@@ -86,8 +107,33 @@ class Recipe:
     teacher: TeacherRecipe = TeacherRecipe(hidden=())
     distill_weight: float = 0.0        # target = (1-w)·label + w·teacher (0 if no teacher)
     temperature: float = 1.0
-    train_on: str = "train+validation" # "train" (how the recipe was chosen) or "train+validation"
-    calibrate_on: str = "validation"
+    train_on: str = "train"            # "train" (validation held out for calibration and the rule) or "train+validation"
+    calibrate_on: str = "validation+nondigits"  # also "validation", "train", "none"
+    # Outlier exposure: non-digits (training/nondigits.py, train split) ride along in every
+    # minibatch, and all ten of their sigmoid outputs are taught to say "no".
+    nondigits_per_kind: int = 2000     # the pool of non-digits, per kind (0: digits only)
+    nondigit_batch: int = 8            # non-digits appended to every minibatch of digits
+    nondigit_weight: float = 1.0       # weight of Σⱼ BCE(σ(z3ⱼ), 0) of a non-digit
+    sigmoid_weight: float = 0.1        # weight of the BCE of a digit's σ(z3) against its one-hot label ...
+    sigmoid_on: str = "label"          # ... on its label's output only ("label": the anchor) or on all ten ("all")
+    softmax_weight: float = 1.0        # weight of the softmax cross-entropy (digits only)
+    energy_weight: float = 0.0         # energy-bounded outlier exposure (Liu et al. 2020), off: weight ...
+    energy_margins: tuple[float, float] = (6.0, 2.0)  # ... pushing LSE(z3) of a digit above the first, a non-digit's below the second
+    nondigit_seed: int = 0             # the generator's seed (the same pools whatever the run's seed)
+    # Digits as the page draws them: the non-digits are mostly pen strokes, so without these
+    # "drawn by preprocess.from_strokes" would itself look like a sign of a non-digit.
+    stroke_twins: int = 10_000         # the first N training digits also drawn as pen strokes (training/strokes.py) ...
+    stroke_share: float = 0.5          # ... and shown that way this often in each epoch
+    snapshots: int = 20                # networks kept along the way: step 0, then geometric in examples seen ...
+    snapshot_first: int = 100          # ... from this step (the warm-up's first steps change little) to the last
+    curve_every: int = 100             # steps between two points of the cost curve
+    # The answer rule (model/answer.py): min_confidence chosen on MNIST validation + the choose split.
+    rule_max_declined: float = 0.045   # at most this share of validation digits declined
+    rule_odds: bool = True             # the runner-up is compared by odds a/(1 − a), not activation ...
+    rule_max_ratio: float = 0.5        # ... and "competes" at this fraction of the winner's (fixed, not chosen)
+    choose_per_kind: int = 1000        # non-digits per kind of the choose split
+    heldout_per_kind: int = 1000       # non-digits per kind of the held-out split (measured only)
+    stroke_digits: int = 10_000        # MNIST test digits re-drawn as strokes (measured only)
     limit: int | None = None           # use only the first N training images
 
     def as_dict(self) -> dict:
@@ -309,8 +355,71 @@ def fit_calibration(z: np.ndarray, targets: np.ndarray, iterations: int = 50) ->
     return float(a), float(b)
 
 
+def cost_and_delta(z: np.ndarray, y: np.ndarray, recipe: Recipe, alpha: float = 0.0,
+                   soft: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """The training cost of one minibatch and its gradient ∂C/∂z3.
+
+    ``z`` (k + u, 10): the output pre-activations of k digits followed by u non-digits;
+    ``y`` (k, 10) the digits' targets (one-hot); ``soft`` the teacher's (k, 10), if any.
+    Over the digits: softmax_weight · [(1 − α)·CE(softmax z, y) + α·T²·CE(softmax z/T, teacher)]
+    + sigmoid_weight · BCE(σ(z), y) on the label's output (``sigmoid_on="label"``) or on all
+    ten; over the non-digits: nondigit_weight · Σⱼ BCE(σ(zⱼ), 0), ten outputs saying "no"; and
+    the optional energy hinges. Summed over the batch and divided by k (per digit, so the
+    non-digits add to the digits' cost).
+    """
+    k = y.shape[0]
+    m = np.float32(k)
+    loss = 0.0
+    delta = np.zeros_like(z)
+    w_softmax = np.float32(recipe.softmax_weight)
+    if w_softmax:
+        log_p = log_softmax(z[:k])
+        if alpha < 1:
+            loss += float(w_softmax) * (1 - alpha) * float(-(y * log_p).sum() / m)
+            delta[:k] += w_softmax * np.float32(1 - alpha) * (np.exp(log_p) - y)
+        if alpha:
+            temp = np.float32(recipe.temperature)
+            log_q = log_softmax(z[:k] / temp)
+            loss += float(w_softmax) * alpha * float(-(soft * log_q).sum() / m) * float(temp) ** 2
+            delta[:k] += w_softmax * np.float32(alpha) * temp * (np.exp(log_q) - soft)
+    if recipe.sigmoid_weight or (recipe.nondigit_weight and z.shape[0] > k):
+        # ten yes/no questions: one-hot for a digit, all "no" for a non-digit
+        target = np.zeros_like(z)
+        target[:k] = y
+        weight = np.empty_like(z)
+        weight[:k] = np.float32(recipe.sigmoid_weight) * (y if recipe.sigmoid_on == "label" else 1)
+        weight[k:] = np.float32(recipe.nondigit_weight)
+        loss += float((weight * (np.logaddexp(0, z) - target * z)).sum() / m)
+        delta += weight * (sigmoid(z) - target)
+    w_energy = np.float32(recipe.energy_weight)
+    if w_energy:
+        # squared hinges on the log-sum-exp of z3: digits above m_in, non-digits below m_out
+        m_in, m_out = recipe.energy_margins
+        lse = np.logaddexp.reduce(z, axis=1, keepdims=True)
+        p = np.exp(z - lse)
+        gap = np.where(np.arange(z.shape[0])[:, None] < k, np.maximum(m_in - lse, 0), -np.maximum(lse - m_out, 0))
+        loss += float(w_energy) * float((gap ** 2).sum() / m)
+        delta += w_energy * np.float32(-2.0) * gap.astype(z.dtype) * p
+    return loss, delta / m
+
+
+def snapshot_steps(total: int, count: int, first: int = 1) -> list[int]:
+    """Steps after which the network is kept: 0 (the initial weights) and up to ``count`` − 1
+    more, spaced geometrically from step ``first`` (1 if the run is shorter) to the last
+    step ``total`` (fewer when there are so few steps that neighbours would coincide)."""
+    if count < 2 or total < 1:
+        return [0]
+    first = first if 1 <= first < total else 1
+    return [0] + [int(s) for s in np.unique(np.round(np.geomspace(first, total, count - 1)).astype(int))]
+
+
 def train_student(recipe: Recipe, x: np.ndarray, y: np.ndarray, val: mnist.Split,
-                  teacher: list[np.ndarray] | None, rngs: dict, quiet: bool):
+                  teacher: list[np.ndarray] | None, rngs: dict, quiet: bool,
+                  pool: np.ndarray | None = None, twins: np.ndarray | None = None):
+    """Returns ``(kept, history, snapshots, curve)``: the kept weights (EMA, SWA mean or raw),
+    per-epoch records, ``[(step, examples_seen, flat float32 weights)]`` at
+    :func:`snapshot_steps` (the EMA, or the raw weights without one) and the cost curve
+    ``[(examples_seen, mean training cost of the minibatches since the previous point)]``."""
     net = Network.random(rngs["student_init"])
     flat, params = flat_views([a for pair in zip(net.weights, net.biases) for a in pair])
     opt = Adam(flat, recipe.adam_betas, recipe.adam_eps, recipe.weight_decay, weight_mask(params))
@@ -328,35 +437,43 @@ def train_student(recipe: Recipe, x: np.ndarray, y: np.ndarray, val: mnist.Split
     warmup = int(round(recipe.warmup_epochs * steps_per_epoch))
     alpha = recipe.distill_weight if teacher is not None else 0.0
     temp = np.float32(recipe.temperature)
+    marks = set(snapshot_steps(total, recipe.snapshots, recipe.snapshot_first))
+    snapshots, curve, recent, seen = [], [], [], 0
+
+    def keep(step: int) -> None:
+        if step in marks:
+            snapshots.append((step, seen, (ema_flat if ema is not None else flat).copy()))
+
+    keep(0)
+    nb = recipe.nondigit_batch if pool is not None and len(pool) else 0
     step = 0
     history = []
     start = time.perf_counter()
     for epoch in range(1, recipe.epochs + 1):
         order = rngs["shuffle"].permutation(n)
-        xe = augment(x[order], rngs["augment"], recipe.augmentation)
+        xe = x[order]
+        if twins is not None and len(twins):  # some digits as the page would draw them
+            swap = np.flatnonzero((order < len(twins)) & (rngs["strokes"].random(n) < recipe.stroke_share))
+            xe[swap] = twins[order[swap]]
+        xe = augment(xe, rngs["augment"], recipe.augmentation)
         ye = onehot(y[order], recipe.label_smoothing)
         xe, ye = mixup(xe, ye, recipe.mixup_probability, rngs["mixup"])
         soft = softmax(teacher_logits(teacher, xe) / temp) if alpha else None
+        if nb:  # this epoch's non-digits: the pool cycled in a fresh order, freshly distorted
+            order = np.resize(rngs["nondigit_shuffle"].permutation(len(pool)), steps_per_epoch * nb)
+            xu = augment(pool[order], rngs["nondigit_augment"], recipe.augmentation)
         losses = []
         for b in range(0, n, bs):
             lr = lr_at(step, total, warmup, recipe.learning_rate, recipe.final_lr_fraction)
             xb = xe[b:b + bs]
+            if nb:  # the non-digits follow the digits
+                s0 = (b // bs) * nb
+                xb = np.concatenate([xb, xu[s0:s0 + nb]])
             acts = forward(params[0::2], params[1::2], xb)
             z = acts[-2] @ params[4].T + params[5]
-            log_p = log_softmax(z)
-            m = np.float32(xb.shape[0])
-            loss = 0.0
-            delta = np.zeros_like(z)
-            if alpha < 1:
-                yb = ye[b:b + bs]
-                loss += (1 - alpha) * float(-(yb * log_p).sum() / m)
-                delta += np.float32(1 - alpha) * (np.exp(log_p) - yb)
-            if alpha:
-                pb = soft[b:b + bs]
-                log_q = log_softmax(z / temp)
-                loss += alpha * float(-(pb * log_q).sum() / m) * float(temp) ** 2
-                delta += np.float32(alpha) * temp * (np.exp(log_q) - pb)
-            gw, gb = backprop(params[0::2], acts, delta / m)
+            loss, delta = cost_and_delta(z, ye[b:b + bs], recipe, alpha=alpha,
+                                         soft=soft[b:b + bs] if alpha else None)
+            gw, gb = backprop(params[0::2], acts, delta)
             opt.step(np.concatenate([g.ravel() for pair in zip(gw, gb) for g in pair]), lr)
             if ema is not None:
                 # the usual warm-up (1+t)/(10+t) so early averages are not dominated by the init
@@ -367,7 +484,13 @@ def train_student(recipe: Recipe, x: np.ndarray, y: np.ndarray, val: mnist.Split
                 swa_sum += flat
                 swa_count += 1
             losses.append(loss)
+            recent.append(loss)
             step += 1
+            seen += xb.shape[0]
+            keep(step)
+            if recipe.curve_every and (step % recipe.curve_every == 0 or step == total):
+                curve.append((seen, float(np.mean(recent))))
+                recent = []
         kept = ema if ema is not None else params
         if swa_count:
             kept = split_like((swa_sum / swa_count).astype(np.float32), params)
@@ -377,7 +500,7 @@ def train_student(recipe: Recipe, x: np.ndarray, y: np.ndarray, val: mnist.Split
                         "validation_accuracy": round(val_acc, 5), "seconds": round(elapsed, 1)})
         log(quiet, f"epoch {epoch:3d}/{recipe.epochs}  loss {np.mean(losses):.4f}  "
                    f"validation {val_acc:.2%}  {elapsed:6.1f}s")
-    return kept, history
+    return kept, history, snapshots, curve
 
 
 # --- the whole run ----------------------------------------------------------------------
@@ -385,7 +508,7 @@ def train_student(recipe: Recipe, x: np.ndarray, y: np.ndarray, val: mnist.Split
 
 def spawn_rngs(seed: int) -> dict[str, np.random.Generator]:
     names = ["teacher_init", "teacher_shuffle", "teacher_augment",
-             "student_init", "shuffle", "augment", "mixup"]
+             "student_init", "shuffle", "augment", "mixup", "nondigit_shuffle", "nondigit_augment", "strokes"]
     children = np.random.SeedSequence(seed).spawn(len(names))
     return {name: np.random.default_rng(s) for name, s in zip(names, children)}
 
@@ -403,6 +526,42 @@ def training_data(recipe: Recipe, data: mnist.Mnist) -> tuple[np.ndarray, np.nda
     if recipe.limit is not None:
         x, y = x[:recipe.limit], y[:recipe.limit]
     return np.ascontiguousarray(x, dtype=np.float32), y, val
+
+
+def calibration_data(recipe: Recipe, data: mnist.Mnist) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, targets) the sigmoid calibration is fitted on, per ``calibrate_on``: digits
+    with one-hot targets, and with ``validation+nondigits`` the choose split's non-digits
+    with all-zero targets. Empty for ``none``."""
+    if recipe.calibrate_on == "none":
+        return np.zeros((0, 784), np.float32), np.zeros((0, 10), np.float32)
+    calib = data.train if recipe.calibrate_on == "train" else data.validation
+    images, targets = calib.images, onehot(calib.labels)
+    if recipe.calibrate_on == "validation+nondigits":
+        chosen, _ = choose_nondigits(recipe)
+        images = np.concatenate([images, chosen])
+        targets = np.concatenate([targets, np.zeros((len(chosen), 10), np.float32)])
+    return images, targets
+
+
+def served(params: list[np.ndarray], cal_x: np.ndarray, cal_t: np.ndarray) -> tuple[Network, tuple[float, float]]:
+    """The served network for trained ``params`` [w1, b1, w2, b2, w3, b3]: σ(a·z3 + b) fitted
+    to ``cal_t`` on ``cal_x`` and folded into layer 3 (w3 ← a·w3, b3 ← a·b3 + b); a = 1,
+    b = 0 without calibration data. Returns the network and (a, b)."""
+    w = [np.asarray(p, dtype=np.float64) for p in params]
+    a, b = (1.0, 0.0) if not len(cal_x) else fit_calibration(student_logits(w, cal_x.astype(np.float64)), cal_t)
+    w[4], w[5] = a * w[4], a * w[5] + b
+    return Network(tuple(w[0::2]), tuple(w[1::2])), (a, b)
+
+
+def choose_nondigits(recipe: Recipe) -> tuple[np.ndarray, np.ndarray]:
+    """The choose split of the non-digits (inputs, kind indices), made once per process."""
+    key = ("choose", recipe.choose_per_kind, recipe.nondigit_seed)
+    if key not in _NONDIGIT_CACHE:
+        _NONDIGIT_CACHE[key] = nondigits.dataset("choose", recipe.choose_per_kind, recipe.nondigit_seed)
+    return _NONDIGIT_CACHE[key]
+
+
+_NONDIGIT_CACHE: dict = {}
 
 
 def train(recipe: Recipe, seed: int, quiet: bool = False, data: mnist.Mnist | None = None,
@@ -426,24 +585,93 @@ def train(recipe: Recipe, seed: int, quiet: bool = False, data: mnist.Mnist | No
             if teacher_file is not None:
                 np.savez(teacher_file, **{f"p{i}": p for i, p in enumerate(teacher)})
         teacher_val = float((teacher_logits(teacher, val.images).argmax(1) == val.labels).mean())
-    params, history = train_student(recipe, x, y, val, teacher, rngs, quiet)
-    calib = data.validation if recipe.calibrate_on == "validation" else data.train
-    z = student_logits([p.astype(np.float64) for p in params], calib.images.astype(np.float64))
-    a, b = fit_calibration(z, onehot(calib.labels))
-    w = [p.astype(np.float64) for p in params]
-    w[4], w[5] = a * w[4], a * w[5] + b
-    network = Network(tuple(w[0::2]), tuple(w[1::2]))
+    pool = None
+    if recipe.nondigits_per_kind and recipe.nondigit_batch:
+        pool, _ = nondigits.dataset("train", recipe.nondigits_per_kind, recipe.nondigit_seed)
+        log(quiet, f"non-digits: {len(pool)} in the training pool ({time.perf_counter() - start:.1f}s)")
+    twins = None
+    if recipe.stroke_twins and recipe.stroke_share:
+        twins = strokes.stroke_drawn(x[:recipe.stroke_twins])
+        log(quiet, f"stroke twins: {len(twins)} training digits drawn as strokes ({time.perf_counter() - start:.1f}s)")
+    params, history, kept_along, curve = train_student(recipe, x, y, val, teacher, rngs, quiet, pool, twins)
+    cal_x, cal_t = calibration_data(recipe, data)
+    network, (a, b) = served(params, cal_x, cal_t)
+    # The snapshots in the served convention: each calibrated on the same data as the final
+    # network and folded into its layer 3; the one after the last step is the final network
+    # itself. Each one's training cost is measured on a fixed, undistorted sample.
+    total = recipe.epochs * -(-len(x) // recipe.batch_size)
+    sample_x, sample_y = x[:COST_SAMPLE], onehot(y[:COST_SAMPLE])
+    if pool is not None:
+        sample_x = np.concatenate([sample_x, pool[:len(sample_x) * recipe.nondigit_batch // recipe.batch_size]])
+    snapshots = []
+    for step, examples, flat in kept_along:
+        weights = params if step == total else split_like(flat, params)
+        net_i, ab = (network, (a, b)) if step == total else served(weights, cal_x, cal_t)
+        cost, _ = cost_and_delta(student_logits(weights, sample_x), sample_y, recipe)
+        snapshots.append({"step": step, "examples_seen": examples, "network": net_i, "cost": cost,
+                          "calibration": {"a": ab[0], "b": ab[1]}})
     seconds = time.perf_counter() - start
     info = {"history": history, "calibration": {"a": a, "b": b, "fitted_on": recipe.calibrate_on},
-            "training_seconds": round(seconds, 1)}
+            "training_seconds": round(seconds, 1), "snapshots": snapshots, "curve": curve,
+            "curve_every": recipe.curve_every, "steps_per_epoch": -(-len(x) // recipe.batch_size)}
     if teacher is not None:
         info["teacher_validation_accuracy"] = round(teacher_val, 5)
     return network, info
 
 
 
+RULE_TEXT = ("not-a-digit when the strongest of the ten outputs is below min_confidence; otherwise "
+             "unsure when the runner-up reaches max_ratio of the strongest (compared by odds a/(1 - a) "
+             "when odds is true, else by activation); otherwise digit")
+
+
+def choose_verdict(shipped: Network, recipe: Recipe, data: mnist.Mnist) -> tuple[Rule, dict, selective.Goals]:
+    """The answer rule's thresholds, chosen on MNIST validation digits (held out from training
+    when ``train_on`` is "train") and the choose split of the non-digits; and what it does there."""
+    val_out = shipped.forward(data.validation.images)[-1]
+    nd_x, nd_kinds = choose_nondigits(recipe)
+    nd_out = shipped.forward(nd_x)[-1]
+    goals = selective.Goals(max_declined=recipe.rule_max_declined)
+    choice = selective.choose_rule(val_out, data.validation.labels, nd_out, nd_kinds, goals,
+                                   recipe.rule_odds, (recipe.rule_max_ratio,))
+    rule = choice.rule
+    chosen = {
+        "validation": selective.rates(val_out, rule, data.validation.labels),
+        "nondigits": {kind: selective.rates(nd_out[nd_kinds == i], rule)
+                      for i, kind in enumerate(nondigits.KINDS)},
+        "nondigits_declined": round(choice.nondigits_declined, 5),
+        "lowest_kind_declined": round(choice.lowest_kind, 5),
+        "shortfall": round(choice.shortfall, 4) if np.isfinite(choice.shortfall) else None,
+    }
+    return rule, chosen, goals
+
+
+def verdict_card(rule: Rule, recipe: Recipe, goals: selective.Goals, chosen: dict, measured: dict) -> dict:
+    """card["verdict"]: the rule, its thresholds (read by model.answer.Rule.from_card), how
+    they were chosen, and what they do on data no choice was made on."""
+    return {
+        "rule": RULE_TEXT,
+        "thresholds": rule.as_dict(),
+        "chosen_on": {
+            "digits": "MNIST validation split (10,000; held out from training)"
+                      if recipe.train_on == "train" else "MNIST validation split (also trained on)",
+            "nondigits": f"choose split of training/nondigits.py, {recipe.choose_per_kind} per kind",
+            "objective": (
+                f"min_confidence: at most {goals.max_declined:.1%} of the validation digits declined; within "
+                f"that, the smallest shortfall m: non-digits let through ≤ m × {1 - goals.nondigits_declined:.0%} "
+                f"on average and ≤ m × {1 - goals.every_kind:.0%} of every kind, named digits wrong "
+                f"≤ m × {1 - goals.named_accuracy:.1%} (m ≤ 1: every goal met). max_ratio and odds are fixed "
+                f"by the recipe: 'unsure' means the runner-up's odds reach {recipe.rule_max_ratio:g} of the winner's"),
+            "goals": dataclasses.asdict(goals),
+        },
+        "on_choose_data": chosen,
+        "measured": {k: v for k, v in measured.items() if k != "confusion"},
+        "confusion": measured["confusion"],
+    }
+
+
 def model_card(path: Path, network: Network, recipe: Recipe, seed: int, info: dict,
-               data: mnist.Mnist) -> dict:
+               data: mnist.Mnist, verdict: dict | None = None, checkpoints_meta: dict | None = None) -> dict:
     """The card for the weights file at ``path`` (scored from the file itself)."""
     shipped = Network.load(path)
     test_pred = shipped.predict(data.test.images)
@@ -466,10 +694,69 @@ def model_card(path: Path, network: Network, recipe: Recipe, seed: int, info: di
         "seed": seed,
         "training_seconds": info["training_seconds"],
         "history": info["history"],
+        **({"verdict": verdict} if verdict is not None else {}),
+        **({"checkpoints": checkpoints_meta} if checkpoints_meta is not None else {}),
         "numpy": np.__version__,
         "python": sys.version.split()[0],
         "command": "python -m training.train",
     }
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+def write_checkpoints(out: Path, info: dict, data: mnist.Mnist) -> dict:
+    """The run's snapshots beside the weights file ``out`` (format: model/checkpoints.py);
+    each one's MNIST test accuracy by the served forward pass on its float32 arrays.
+    Returns what the model card says about them."""
+    npz_path, json_path = checkpoints.paths(out)
+    snaps = info["snapshots"]
+    arrays = {name: np.stack([s["network"].to_arrays()[name] for s in snaps]).astype(np.float32)
+              for name in ARRAY_NAMES}
+    shipped = Network.load(out)
+    for name, a in shipped.to_arrays().items():  # the last snapshot is the shipped network, bit for bit
+        if not np.array_equal(arrays[name][-1], a.astype(np.float32)):
+            raise AssertionError(f"the last snapshot's {name} differs from {out.name}")
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    _write_atomically(npz_path, buffer.getvalue())
+    records = []
+    for i, s in enumerate(snaps):
+        net = Network.from_arrays({name: a[i] for name, a in arrays.items()})
+        accuracy = float((net.predict(data.test.images) == data.test.labels).mean())
+        records.append({"id": i, "step": s["step"], "examples_seen": s["examples_seen"],
+                        "epoch": round(s["step"] / info["steps_per_epoch"], 5),
+                        "cost": round(s["cost"], 6), "test_accuracy": round(accuracy, 5),
+                        "calibration": {k: round(v, 6) for k, v in s["calibration"].items()}})
+    meta = {
+        "name": NAME,
+        "file": npz_path.name,
+        "sha256": file_sha256(npz_path),
+        "model_file": out.name,
+        "model_sha256": file_sha256(out),
+        "count": len(records),
+        "convention": (
+            "Each snapshot is a 784-16-16-10 sigmoid network served as a' = σ(W a + b), float32. "
+            "Snapshot i holds the weights the run kept after `step` minibatches (the exponential "
+            "moving average of the iterates; the initial random weights at step 0), calibrated like "
+            "the final network — σ(a·z3 + b) fitted on the same held-out data and folded into layer 3 — "
+            "so every snapshot's outputs read like the served ones. The last snapshot is the shipped "
+            "weights, bit for bit. examples_seen counts every training example presented (digits and "
+            "non-digits); epoch = step / steps per epoch (fractional). cost: the training cost of the "
+            "uncalibrated weights on a fixed, undistorted sample of training digits and non-digits. "
+            "test_accuracy: MNIST test, model.network.Network.forward on the float32 arrays."),
+        "snapshots": records,
+        "curve": {"every_steps": info["curve_every"],
+                  "what": "mean training cost of the minibatches since the previous point (distorted images)",
+                  "examples_seen": [int(e) for e, _ in info["curve"]],
+                  "cost": [round(c, 5) for _, c in info["curve"]]},
+    }
+    _write_atomically(json_path, (json.dumps(meta, indent=1) + "\n").encode())
+    return {"file": npz_path.name, "metadata": json_path.name, "count": len(records),
+            "sha256": meta["sha256"]}
 
 
 # --- command line ----------------------------------------------------------------------
@@ -548,14 +835,25 @@ def main(argv: list[str] | None = None) -> int:
 
     if recipe.train_on not in ("train", "train+validation"):
         parser.error(f"train_on must be 'train' or 'train+validation', not {recipe.train_on!r}")
-    if recipe.calibrate_on not in ("train", "validation"):
-        parser.error(f"calibrate_on must be 'train' or 'validation', not {recipe.calibrate_on!r}")
+    if recipe.calibrate_on not in CALIBRATE_ON:
+        parser.error(f"calibrate_on must be one of {', '.join(CALIBRATE_ON)}, not {recipe.calibrate_on!r}")
+    if recipe.sigmoid_on not in ("all", "label"):
+        parser.error(f"sigmoid_on must be 'all' or 'label', not {recipe.sigmoid_on!r}")
 
     network, info = train(recipe, args.seed, args.quiet, data, args.teacher_file)
     out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     network.save(out)
-    card = model_card(out, network, recipe, args.seed, info, data)
+    shipped = Network.load(out)  # rule and measurements from the float32 file, as served
+    rule, chosen, goals = choose_verdict(shipped, recipe, data)
+    log(args.quiet, f"rule {rule}: validation declined {chosen['validation']['declined']:.2%}, "
+                    f"named right {chosen['validation']['named_accuracy']:.2%}; choose non-digits declined "
+                    f"{chosen['nondigits_declined']:.1%} (lowest kind {chosen['lowest_kind_declined']:.1%})")
+    measured = selective.measure(shipped, rule, data, recipe.heldout_per_kind, recipe.stroke_digits,
+                                 recipe.nondigit_seed)
+    checkpoints_meta = write_checkpoints(out, info, data)
+    card = model_card(out, network, recipe, args.seed, info, data,
+                      verdict_card(rule, recipe, goals, chosen, measured), checkpoints_meta)
     card_path = out.with_suffix(".json")
     partial = card_path.with_name(card_path.name + ".partial")
     partial.write_text(json.dumps(card, indent=2) + "\n")

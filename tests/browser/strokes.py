@@ -9,6 +9,7 @@ any position and size, so the tests can check that neither matters.
 from __future__ import annotations
 
 import math
+import random
 
 
 def _curve(points, n=24):
@@ -57,18 +58,43 @@ DIGITS: dict[int, list[list[tuple[float, float]]]] = {
 
 
 def closed_four(t: float = 1.0):
-    """A 4 whose open top is closed by a bar reaching fraction `t` of the way across: at
-    t = 0 a clear 4, towards t = 1 it looks as much like a 9 (a real, honest ambiguity)."""
-    (ax, ay), (bx, by) = (0.56, 0.02), (0.70, 0.24)
+    """A 4 whose open top is closed by a bar reaching fraction `t` of the way across to a
+    long vertical that starts at the top: it looks as much like a 9 as a 4 (a real, honest
+    ambiguity: the network lights both outputs)."""
+    down_across, _ = DIGITS[4]
+    (ax, ay), (bx, by) = (0.56, 0.02), (0.70, 0.0)
     bar = [(ax + (bx - ax) * t * j / 10, ay + (by - ay) * t * j / 10) for j in range(11)]
-    return DIGITS[4] + [bar]
+    return [down_across, _line((0.70, 0.0), (0.66, 1.0), 22), bar]
+
+
+def cross():
+    """An X: two crossing strokes, no digit."""
+    return [_line((0.1, 0.1), (0.9, 0.9), 16), _line((0.9, 0.1), (0.1, 0.9), 16)]
+
+
+def spiral(turns: float = 4.8):
+    """A scribbled spiral from the middle outwards, no digit."""
+    n = 200
+    return [[(0.5 + 0.45 * (k / n) * math.cos(2 * math.pi * turns * k / n),
+              0.5 + 0.45 * (k / n) * math.sin(2 * math.pi * turns * k / n)) for k in range(n + 1)]]
+
+
+def scribble(seed: int = 0, n: int = 60):
+    """A random walk with momentum, as a bored hand scribbles (seeded: the same every run)."""
+    rng = random.Random(seed)
+    x, y, vx, vy, points = 0.5, 0.5, 0.0, 0.0, []
+    for _ in range(n):
+        vx, vy = 0.8 * vx + rng.gauss(0, 0.05), 0.8 * vy + rng.gauss(0, 0.05)
+        x, y = min(max(x + vx, 0.0), 1.0), min(max(y + vy, 0.0), 1.0)
+        points.append((x, y))
+    return [points]
 
 
 def european_one():
-    """A 1 written with a long flag, as much of Europe writes it: the network reads it as
-    "maybe a 7 — or a 1" (MNIST's 1s are mostly bare strokes), and a few steps of gradient
-    descent toward 1 on a what-if copy change its mind."""
-    return [_line((0.2, 0.3), (0.6, 0.05), 10) + _line((0.6, 0.05), (0.6, 1.0), 20)]
+    """A 1 written with a flag, as much of Europe writes it: the network reads it as a 7, with
+    little confidence (MNIST's 1s are mostly bare strokes), and ten steps of gradient descent
+    toward 1 on a what-if copy change its mind."""
+    return [_line((0.25, 0.26), (0.6, 0.05), 10) + _line((0.6, 0.05), (0.6, 1.0), 20)]
 
 
 def place(digit, x: float, y: float, size: float, aspect: float = 0.75):

@@ -31,7 +31,7 @@ def back_to_the_pad(page) -> None:
 
 
 def draw_one_with_a_flag(page) -> None:
-    """A 1 written with a long flag: the network takes it for a 7 (see strokes.european_one)."""
+    """A 1 written with a flag: the network takes it for a 7 (see strokes.european_one)."""
     back_to_the_pad(page)
     box = page.locator("#pad").bounding_box()
     mouse_draw(page, place(european_one(), box["x"] + 0.2 * box["width"], box["y"] + 0.12 * box["height"],
@@ -261,7 +261,7 @@ def test_choosing_a_digit_shows_the_cost_and_its_ten_terms(page, live_server):
 def test_ten_steps_make_the_meant_digit_win_and_reset_restores_the_served_answer(page, live_server):
     draw_one_with_a_flag(page)
     served = status(page)
-    assert served.startswith("Maybe a 7")       # the network takes it for a 7
+    assert served.startswith("Looks like a 7")  # the network takes it for a 7
     page.check("input[name=target][value='1']")
     settle_explain(page)
     before = bar_values(page)

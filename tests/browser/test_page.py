@@ -170,10 +170,13 @@ def test_hovering_a_first_layer_neuron_shows_its_784_weights(page, live_server):
     w = weights[5]
     pixels = weights_picture(page)
     top, bottom = max(range(784), key=w.__getitem__), min(range(784), key=w.__getitem__)
-    r, g, b = pixels[top]
-    assert b > r + 100, f"strongest positive weight drawn as {pixels[top]}"
-    r, g, b = pixels[bottom]
-    assert r > b + 100, f"strongest negative weight drawn as {pixels[bottom]}"
+    # One scale for both signs (the largest |w|): that extreme is fully coloured, the other
+    # in proportion, but always in its own colour.
+    blue_over_red = {top: 20, bottom: -20}
+    blue_over_red[top if w[top] >= -w[bottom] else bottom] *= 5
+    for i, margin in blue_over_red.items():
+        r, g, b = pixels[i]
+        assert (b - r > margin) if margin > 0 else (r - b > -margin), f"weight {w[i]:.2f} drawn as {pixels[i]}"
     assert "activation" in page.locator("#inspector .numbers").inner_text()
     assert page.get_attribute("#gallery1 .neuron-tile >> nth=5", "aria-pressed") == "true"
 

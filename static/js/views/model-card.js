@@ -2,6 +2,17 @@
  * What the page says about the network it runs: the accuracy badge in the header and
  * the facts line under "How this works", from GET /api/model and its model card.
  */
+/** What the card measured of the verdict rule, on data no choice saw ("" without it). */
+function declines(verdict) {
+  const measured = verdict && verdict.measured;
+  const digits = measured && measured.mnist_test;
+  const others = measured && measured.heldout_all;
+  if (!digits || !others) return "";
+  const pct = (x) => `${(x * 100).toFixed(1)}%`;
+  return ` It declines ${pct(others.declined)} of ${others.n.toLocaleString("en-US")} held-out scribbles, ` +
+    `noise, letters and other non-digits (unsure or not a digit), and ${pct(digits.declined)} of the real test digits.`;
+}
+
 export function createModelCard({ badge, facts }) {
   return {
     show(model) {
@@ -18,7 +29,8 @@ export function createModelCard({ badge, facts }) {
       const params = model.architecture && model.architecture.parameters;
       facts.textContent = `Model ${model.name}: ${params ? params.toLocaleString("en-US") : "13,002"} parameters, ` +
         `weights sha256 ${String(model.sha256).slice(0, 12)}…` +
-        (Number.isFinite(acc) ? `, ${badge.textContent} (never seen in training).` : ".");
+        (Number.isFinite(acc) ? `, ${badge.textContent} (never seen in training).` : ".") +
+        declines(card.verdict);
     },
   };
 }

@@ -3,8 +3,8 @@
  * with the numbers behind it, for an MNIST example whether the network was right, and
  * the alert when something went wrong.
  *
- * Handed the server's answer; the uncertainty rule is the server's (`uncertain`,
- * `runner_up`), never re-derived here.
+ * Handed the server's answer; the verdict is the server's (`verdict`: "digit", "unsure" or
+ * "not-a-digit", with `runner_up`), never re-derived here.
  */
 
 /** Sigmoid outputs never reach 1: "100%" would claim a certainty the network cannot have. */
@@ -12,8 +12,22 @@ const percent = (x) => `${Math.min(Math.round(x * 100), 99)}%`;
 
 /** The sentence announced to screen readers and shown as the headline. */
 export function verdictText(answer) {
-  if (answer.uncertain) return `Maybe a ${answer.digit} — or a ${answer.runner_up}`;
+  if (answer.verdict === "not-a-digit") return "That doesn't look like a digit";
+  if (answer.verdict === "unsure") return `Maybe a ${answer.digit} — or a ${answer.runner_up}`;
   return `Looks like a ${answer.digit} (${percent(answer.confidence)})`;
+}
+
+/** The numbers behind the verdict, in one sentence. */
+function detailText(answer) {
+  const out = answer.output;
+  const at = (d) => `output ${d} at ${out[d].toFixed(2)}`;
+  if (answer.verdict === "not-a-digit") {
+    return `No output neuron lights up: the strongest is ${at(answer.digit)}. ` +
+      "The network was taught to answer no on all ten for scribbles, noise and letters.";
+  }
+  if (answer.verdict === "unsure") return `The network is not sure: ${at(answer.digit)}, ${at(answer.runner_up)}.`;
+  return `Output neuron ${answer.digit} is the brightest at ${out[answer.digit].toFixed(2)}; ` +
+    `next is ${answer.runner_up} at ${out[answer.runner_up].toFixed(2)}.`;
 }
 
 /**
@@ -29,14 +43,9 @@ export function createOutputs({ status, detail, example, alert: alertBox }) {
 
   return {
     show(answer) {
-      const out = answer.output;
       alertBox.textContent = "";
-      set(status, verdictText(answer), answer.uncertain ? "uncertain" : "sure");
-      set(detail, answer.uncertain
-        ? `The network is not sure: output ${answer.digit} is at ${out[answer.digit].toFixed(2)}, ` +
-          `output ${answer.runner_up} at ${out[answer.runner_up].toFixed(2)}.`
-        : `Output neuron ${answer.digit} is the brightest at ${out[answer.digit].toFixed(2)}; ` +
-          `next is ${answer.runner_up} at ${out[answer.runner_up].toFixed(2)}.`);
+      set(status, verdictText(answer), answer.verdict);
+      set(detail, detailText(answer));
     },
     /** A speck or a dot: said quietly, it is not an error. */
     showNothing() {
@@ -53,9 +62,14 @@ export function createOutputs({ status, detail, example, alert: alertBox }) {
     /** `label` is MNIST's; `answer.digit` is the network's. */
     showExample(ex, answer) {
       const right = answer.digit === ex.label;
+      const which = `MNIST test digit #${ex.index}, labelled ${ex.label}`;
+      if (answer.verdict === "not-a-digit") {
+        set(example, `${which}: the network did not take it for a digit (its strongest output is ${answer.digit}).`, "wrong");
+        return;
+      }
       set(example, right
-        ? `MNIST test digit #${ex.index}, labelled ${ex.label}: the network got it right.`
-        : `MNIST test digit #${ex.index}, labelled ${ex.label}: the network got it wrong (it said ${answer.digit}).`,
+        ? `${which}: the network got it right.`
+        : `${which}: the network got it wrong (it said ${answer.digit}).`,
       right ? "right" : "wrong");
     },
     clearExample() {
