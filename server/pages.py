@@ -21,4 +21,4 @@ def index():
 def docs():
     return render_template("docs.html", model_name=current_state().name, config=current_app.config,
                            problems=PROBLEMS.items(), max_side=MAX_SIDE, max_examples=MAX_EXAMPLES,
-                           explain=explain)
+                           explain=explain, run=current_state().run)
