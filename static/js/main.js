@@ -445,21 +445,29 @@ window.addEventListener("hashchange", openLink);
 const learnDetails = $("learn-details");
 learnDetails.addEventListener("toggle", openLearning);
 
+let opening = false;
+
+/** The first time the card is opened (and again after a failure): the view, then the run. */
 async function openLearning() {
-  if (!learnDetails.open || learning) return;
-  const { createLearning } = await import("./views/learning.js");
-  if (learning) return;
-  learning = createLearning({
-    body: $("learn-body"), slider: $("learn-slider"), play: $("learn-play"), when: $("learn-when"),
-    accuracy: $("learn-accuracy"), curveSvg: $("learn-curve"), weights: $("learn-weights"),
-    verdict: $("learn-verdict"), outputs: $("learn-outputs"), live: $("learn-live"), message: $("learn-message"),
-  }, { onPick: pickSnapshot });
+  if (!learnDetails.open || state.run || opening) return;
+  opening = true;
   try {
+    if (!learning) {
+      const { createLearning } = await import("./views/learning.js");
+      learning = createLearning({
+        body: $("learn-body"), slider: $("learn-slider"), play: $("learn-play"), when: $("learn-when"),
+        accuracy: $("learn-accuracy"), curveSvg: $("learn-curve"), weights: $("learn-weights"),
+        verdict: $("learn-verdict"), outputs: $("learn-outputs"), live: $("learn-live"), message: $("learn-message"),
+      }, { onPick: pickSnapshot });
+    }
     state.run = await api.getTraining();
   } catch (err) {
-    learning.unavailable(`The training run cannot be shown: ${err.message}`);
+    const text = `The training run cannot be shown: ${err.message}`;
+    if (learning) learning.unavailable(text); else outputs.alert(text);
     hooks.learn = "unavailable";
     return;
+  } finally {
+    opening = false;
   }
   learning.setRun(state.run);
   hooks.learn = "ready";

@@ -43,6 +43,7 @@ export function createLearning(nodes, { onPick }) {
   let playing = false;
   let timer = 0;
   let shown = -1;      // the snapshot on screen
+  let lastAnswer = null;  // what it made of the drawing (null: no drawing)
 
   const tiles = Array.from({ length: 16 }, (_, i) => {
     const canvas = gridCanvas("grid28");
@@ -95,15 +96,17 @@ export function createLearning(nodes, { onPick }) {
   // asks once per key and a few times per drag.
   slider.addEventListener("input", () => { stop(); moved("drag"); });
   play.addEventListener("click", () => {
-    if (playing) { stop(); if (shown >= 0) live.textContent = sentence(run.checkpoints[shown], lastAnswer); return; }
+    if (playing) {
+      stop();
+      if (shown >= 0) live.textContent = sentence(run.checkpoints[shown], lastAnswer);
+      return;
+    }
     playing = true;
     play.textContent = "Pause";
     const last = run.checkpoints.length - 1;
     if (Number(slider.value) >= last) slider.value = "0";
     moved("play");
   });
-
-  let lastAnswer = null;
 
   return {
     /** GET /api/training's answer: the slider's range, the curve. */
