@@ -6,6 +6,7 @@ loads the network once for the process, and registers the routes:
 - ``server.pages``: the drawing page and ``/docs``;
 - ``server.api``: ``/api/predict``, ``/api/model``, ``/api/examples``;
 - ``server.explain``: ``/api/explain`` (why this answer; what one example would teach);
+- ``server.training``: ``/api/training`` and ``/api/training/<id>`` (the run that made the network);
 - ``server.openapi``: ``/openapi.json``;
 - ``server.oip``: the Open Inference Protocol v2 under ``/v2``;
 - ``server.metrics``: ``/metrics`` for Prometheus (and the counting behind it).
@@ -20,7 +21,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from server import api, cors, errors, explain, metrics, oip, openapi, pages, security
+from server import api, cors, errors, explain, metrics, oip, openapi, pages, security, training
 from server.state import load_state
 
 ROOT = Path(__file__).resolve().parent
@@ -32,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     # The model card beside the weights (same name, .json) unless set.
     "MODEL_CARD_PATH": "",
     "EXAMPLES_PATH": str(ROOT / "weights" / "examples.npz"),
+    # The training run's snapshots (<name>.checkpoints.npz, its .checkpoints.json beside
+    # it) for /api/training; beside the weights unless set.
+    "CHECKPOINTS_PATH": "",
     # Largest request body in bytes; a 2048×2048 canvas PNG of a digit is far smaller.
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # Most inputs in one batch request ({"inputs": [...]}, or N in an OIP infer).
@@ -89,6 +93,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(explain.bp)
+    app.register_blueprint(training.bp)
     app.register_blueprint(oip.bp)
     app.register_blueprint(openapi.bp)
     return app

@@ -1,4 +1,9 @@
-"""The JSON API: ``/api/predict``, ``/api/model`` and ``/api/examples``."""
+"""The JSON API: ``/api/predict``, ``/api/model`` and ``/api/examples``.
+
+``/api/predict`` (and ``/api/explain``) answer with the served network, or with one
+snapshot of the training run that made it when the body names one: ``"checkpoint": k``
+(one for a whole batch, beside ``"inputs"``).
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -8,6 +13,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from model import preprocess
 from model.answer import answer
+from model.network import Network
 from model.preprocess import PreprocessError, Preprocessed
 from server import metrics
 from server.bodies import BodyError, parse_json, read_body
@@ -26,6 +32,46 @@ def ready_state() -> State:
     if not s.ready:
         raise Problem("not-ready", f"The model is not loaded: {s.reason}")
     return s
+
+
+def shown(value: Any) -> str:
+    """A short description of a bad value for a message: never echo megabytes back."""
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "an object"
+    text = "null" if value is None else str(value).lower() if isinstance(value, bool) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def checkpoint_of(body: dict) -> int | None:
+    """``body["checkpoint"]``: the id of a snapshot of the training run (None: not asked).
+
+    A whole number (3.0 counts, as for explain's options; true does not) from 0 to the last
+    snapshot's id, else 422 ``invalid-checkpoint``; 503 ``training-unavailable`` when this
+    server has no snapshots to answer with.
+    """
+    if "checkpoint" not in body:
+        return None
+    run = current_state().run
+    if run is None:
+        raise Problem("training-unavailable", "This server cannot answer with a snapshot of the "
+                      f"training run: {current_state().run_reason}. Leave \"checkpoint\" out "
+                      "for the served network.")
+    value = body["checkpoint"]
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole or not 0 <= value < run.count:
+        raise Problem("invalid-checkpoint", f"\"checkpoint\" must be a whole number from 0 to "
+                      f"{run.count - 1}, the id of a snapshot in GET /api/training (got {shown(value)}); "
+                      "leave it out for the served network.")
+    return int(value)
+
+
+def network_for(s: State, checkpoint: int | None) -> Network:
+    """The served network, or snapshot ``checkpoint`` of the run that made it."""
+    if checkpoint is None:
+        assert s.network is not None
+        return s.network
+    assert s.run is not None
+    return s.run.networks[checkpoint]
 
 
 def _names(names: list[str], most: int = 5) -> str:
@@ -55,6 +101,9 @@ def preprocess_input(item: Any, where: str = "") -> Preprocessed:
     if not isinstance(item, dict):
         raise Problem("invalid-request", f"{where}expected a JSON object with one of "
                       "\"image\", \"strokes\" or \"pixels\".")
+    if where and "checkpoint" in item:
+        raise Problem("invalid-request", f"{where}\"checkpoint\" goes once, beside \"inputs\": "
+                      "a batch is answered by one snapshot.")
     kinds = [k for k in INPUT_KINDS if k in item]
     if len(kinds) != 1:
         found = ", ".join(f'"{k}"' for k in kinds) or "none of them"
@@ -82,16 +131,22 @@ def _rounded(a: np.ndarray, decimals: int) -> list[float]:
     return np.round(a.astype(np.float64), decimals).tolist()
 
 
-def predictions(s: State, inputs: list[Preprocessed]) -> list[dict[str, Any]]:
-    """Run the network on a batch and describe each answer.
+def predictions(s: State, inputs: list[Preprocessed], checkpoint: int | None = None) -> list[dict[str, Any]]:
+    """Run the network (or snapshot ``checkpoint`` of its training run) on a batch and
+    describe each answer.
 
     Each answer is the object documented in openapi.json (``digit``, ``confidence``,
     ``verdict``, ``uncertain``, ``runner_up``, ``output``, ``activations``, ``preprocessing``, ``model``):
-    the 784 inputs rounded to 4 decimals, every other activation to 6.
+    the 784 inputs rounded to 4 decimals, every other activation to 6. A snapshot's answer
+    names it: ``model.checkpoint`` = ``{"id", "examples_seen"}``.
     """
-    assert s.network is not None
-    _, hidden1, hidden2, output = s.network.forward(np.stack([p.pixels for p in inputs]))
-    served_by = {"name": s.name, "sha256": s.sha256}
+    network = network_for(s, checkpoint)
+    _, hidden1, hidden2, output = network.forward(np.stack([p.pixels for p in inputs]))
+    served_by: dict[str, Any] = {"name": s.name, "sha256": s.sha256}
+    if checkpoint is not None:
+        assert s.run is not None
+        served_by["checkpoint"] = {"id": checkpoint,
+                                   "examples_seen": s.run.checkpoints[checkpoint]["examples_seen"]}
     results = []
     for i, pre in enumerate(inputs):
         said = answer(output[i], s.rule)
@@ -111,10 +166,12 @@ def predictions(s: State, inputs: list[Preprocessed]) -> list[dict[str, Any]]:
 def predict():
     s = ready_state()
     body = json_body()
+    checkpoint = checkpoint_of(body) if isinstance(body, dict) else None
     if isinstance(body, dict) and "inputs" in body:
         items = body["inputs"]
-        if set(body) != {"inputs"}:
-            raise Problem("invalid-request", "A batch is {\"inputs\": [...]} and nothing else.")
+        if set(body) - {"checkpoint"} != {"inputs"}:
+            raise Problem("invalid-request", "A batch is {\"inputs\": [...]} (and optionally "
+                          "\"checkpoint\") and nothing else.")
         if not isinstance(items, list) or not items:
             raise Problem("invalid-request", "\"inputs\" must be a non-empty list of input objects.")
         limit = int(current_app.config["MAX_BATCH"])
@@ -122,9 +179,11 @@ def predict():
             raise Problem("batch-too-large", f"A batch holds at most {limit} inputs "
                           f"(got {len(items)}); split it.")
         inputs = [preprocess_input(item, f"inputs[{i}]: ") for i, item in enumerate(items)]
-        response = jsonify({"predictions": predictions(s, inputs)})
+        response = jsonify({"predictions": predictions(s, inputs, checkpoint)})
     else:
-        response = jsonify(predictions(s, [preprocess_input(body)])[0])
+        if isinstance(body, dict):
+            body = {k: v for k, v in body.items() if k != "checkpoint"}
+        response = jsonify(predictions(s, [preprocess_input(body)], checkpoint)[0])
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -2,7 +2,8 @@
 
 One drawing, as for ``/api/predict`` (no batch form), plus optional ``target`` (0–9, the
 digit the person meant; default the network's own answer), ``steps`` (0–50 steps of
-gradient descent on this example) and ``learning_rate`` (0 < η ≤ 10). The answer is
+gradient descent on this example), ``learning_rate`` (0 < η ≤ 10) and ``checkpoint`` (a
+snapshot of the training run: everything, descent included, starts from it). The answer is
 everything ``/api/predict`` answers — built by the same :func:`server.api.predictions` —
 beside ``target``, ``attribution``, ``cost``, ``nudges``, ``top_weights`` and ``descent``
 (computed by :mod:`model.explain`; documented in /docs and /openapi.json).
@@ -17,12 +18,12 @@ from flask import Blueprint, jsonify
 
 from model import explain
 from model.network import Network
-from server.api import json_body, predictions, preprocess_input, ready_state
+from server.api import checkpoint_of, json_body, network_for, predictions, preprocess_input, ready_state, shown
 from server.errors import Problem
 
 bp = Blueprint("explain", __name__)
 
-OPTIONS = ("target", "steps", "learning_rate")
+OPTIONS = ("target", "steps", "learning_rate", "checkpoint")
 DIGITS = 6  # significant digits of gradients, nudges, attributions and costs
 
 
@@ -42,14 +43,6 @@ def significant(values: Any, digits: int = DIGITS) -> list[float]:
     return out.tolist()
 
 
-def _shown(value: Any) -> str:
-    """A short description of a bad value for a message: never echo megabytes back."""
-    if isinstance(value, (list, dict)):
-        return "a list" if isinstance(value, list) else "an object"
-    text = "null" if value is None else str(value).lower() if isinstance(value, bool) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def _whole(body: dict, name: str, high: int, default: int | None) -> int | None:
     """``body[name]`` as a whole number from 0 to ``high`` (3.0 counts; true does not)."""
     if name not in body:
@@ -58,7 +51,7 @@ def _whole(body: dict, name: str, high: int, default: int | None) -> int | None:
     whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
     if isinstance(value, bool) or not whole or not 0 <= value <= high:
         raise Problem("invalid-option", f"\"{name}\" must be a whole number from 0 to {high} "
-                      f"(got {_shown(value)}).")
+                      f"(got {shown(value)}).")
     return int(value)
 
 
@@ -69,7 +62,7 @@ def _learning_rate(body: dict) -> float:
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not number or not math.isfinite(value) or not 0 < value <= explain.MAX_LEARNING_RATE:
         raise Problem("invalid-option", f"\"learning_rate\" must be a number above 0 and at most "
-                      f"{explain.MAX_LEARNING_RATE:g} (got {_shown(value)}); the default is "
+                      f"{explain.MAX_LEARNING_RATE:g} (got {shown(value)}); the default is "
                       f"{explain.DEFAULT_LEARNING_RATE:g}.")
     return float(value)
 
@@ -105,17 +98,19 @@ def explain_route():
     body = json_body()
     if not isinstance(body, dict):
         raise Problem("invalid-request", "expected a JSON object with one of \"image\", \"strokes\" "
-                      "or \"pixels\" (and optionally \"target\", \"steps\", \"learning_rate\").")
+                      "or \"pixels\" (and optionally \"target\", \"steps\", \"learning_rate\", "
+                      "\"checkpoint\").")
     if "inputs" in body:
         raise Problem("invalid-request", "/api/explain takes one drawing: send one of \"image\", "
                       "\"strokes\" or \"pixels\", not a batch of \"inputs\".")
     target = _whole(body, "target", 9, None)
     steps = _whole(body, "steps", explain.MAX_STEPS, 0)
     learning_rate = _learning_rate(body)
+    checkpoint = checkpoint_of(body)
     pre = preprocess_input({k: v for k, v in body.items() if k not in OPTIONS})
-    answer = predictions(s, [pre])[0]
-    assert s.network is not None and steps is not None
-    answer.update(explanation(s.network, pre.pixels, answer["digit"], answer["runner_up"],
+    answer = predictions(s, [pre], checkpoint)[0]
+    assert steps is not None
+    answer.update(explanation(network_for(s, checkpoint), pre.pixels, answer["digit"], answer["runner_up"],
                               answer["digit"] if target is None else target, steps, learning_rate))
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"

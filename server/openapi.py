@@ -17,6 +17,7 @@ from model.preprocess import MAX_COORDINATE, MAX_POINTS, MAX_SIDE, MAX_STROKES
 from server.api import MAX_EXAMPLES
 from server.errors import PROBLEMS
 from server.openapi_explain import explain_path, explain_schemas
+from server.openapi_training import checkpoint_option, model_schema, training_paths, training_schemas
 from server.openapi_parts import json_content as _json
 from server.openapi_parts import numbers as _numbers
 from server.openapi_parts import oip_error as _oip_error
@@ -35,6 +36,8 @@ class Facts:
     max_body: int
     rule: Rule
     model_name: str
+    model_sha256: str
+    checkpoints: int  # snapshots of the training run served (0: none)
 
 PNG_DATA_URL = "^data:image/png;base64,"
 EXAMPLE_PIXELS_NOTE = "784 values, row-major 28×28, in [0, 1], ink = 1 (MNIST form)"
@@ -43,7 +46,8 @@ EXAMPLE_PIXELS_NOTE = "784 values, row-major 28×28, in [0, 1], ink = 1 (MNIST f
 def _schemas(facts: Facts) -> dict[str, Any]:
     max_batch = facts.max_batch
     single_inputs = [_ref("ImageInput"), _ref("StrokesInput"), _ref("PixelsInput")]
-    return {
+    checkpoint = checkpoint_option(facts.checkpoints)
+    schemas = {
         "Problem": {
             "type": "object",
             "description": "RFC 9457 problem details. `type` links to the explanation in /docs.",
@@ -87,11 +91,11 @@ def _schemas(facts: Facts) -> dict[str, Any]:
                           {"type": "array", "minItems": 28, "maxItems": 28,
                            "items": _numbers(28, 0, 1)}]}},
         },
-        "PredictRequest": {"oneOf": single_inputs},
         "BatchRequest": {
             "type": "object", "additionalProperties": False, "required": ["inputs"],
             "properties": {"inputs": {"type": "array", "minItems": 1, "maxItems": max_batch,
-                                      "items": {"oneOf": single_inputs}}},
+                                      "items": {"oneOf": single_inputs}},
+                           "checkpoint": checkpoint},
         },
         "Preprocessing": {
             "type": "object",
@@ -131,8 +135,7 @@ def _schemas(facts: Facts) -> dict[str, Any]:
                     "properties": {"input": _numbers(784, 0, 1), "hidden1": _numbers(16, 0, 1),
                                    "hidden2": _numbers(16, 0, 1), "output": _numbers(10, 0, 1)}},
                 "preprocessing": _ref("Preprocessing"),
-                "model": {"type": "object", "required": ["name", "sha256"],
-                          "properties": {"name": {"type": "string"}, "sha256": {"type": "string"}}},
+                "model": model_schema(facts.checkpoints),
             },
         },
         "BatchResponse": {
@@ -216,7 +219,14 @@ def _schemas(facts: Facts) -> dict[str, Any]:
                            "inputs": {"type": "array", "items": _ref("OipTensor")},
                            "outputs": {"type": "array", "items": _ref("OipTensor")}},
         },
+        **training_schemas(facts.checkpoints),
     }
+    # One drawing, optionally with the snapshot to answer with (inside a batch, it goes
+    # beside "inputs" instead).
+    schemas["PredictRequest"] = {"oneOf": [
+        {**schemas[name], "properties": {**schemas[name]["properties"], "checkpoint": checkpoint}}
+        for name in ("ImageInput", "StrokesInput", "PixelsInput")]}
+    return schemas
 
 
 def _oip_model_params(with_version: bool, model_name: str) -> list[dict[str, Any]]:
@@ -294,8 +304,10 @@ def _build(facts: Facts) -> dict[str, Any]:
         "413": _problem(f"Body over {max_body} bytes, image over {MAX_SIDE}×{MAX_SIDE}, or batch over {max_batch}."),
         "415": _problem("Not application/json, or the image is not a PNG."),
         "422": _problem("Well-formed but unusable: an empty drawing (nothing to recognize), "
-                        "pixels of the wrong shape or range, unusable strokes."),
-        "503": _problem("The model is not loaded."),
+                        "pixels of the wrong shape or range, unusable strokes; or a `checkpoint` "
+                        "that is not a snapshot's id."),
+        "503": _problem("The model is not loaded, or a `checkpoint` was asked of a server without "
+                        "the training run's snapshots."),
     }
     schemas = _schemas(facts)
     return {
@@ -325,6 +337,7 @@ def _build(facts: Facts) -> dict[str, Any]:
                                  headers={"Cache-Control": {"schema": {"const": "no-store"}}}),
                     **predict_errors}}},
             "/api/explain": explain_path(max_body),
+            **training_paths(facts.checkpoints, facts.model_sha256),
             "/api/model": {"get": {
                 "tags": ["Digits"], "summary": "The network: architecture, weights, model card",
                 "operationId": "model",
@@ -368,7 +381,7 @@ def _build(facts: Facts) -> dict[str, Any]:
                     "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             **_oip_paths(facts),
         },
-        "components": {"schemas": {**schemas, **explain_schemas(schemas)}},
+        "components": {"schemas": {**schemas, **explain_schemas(schemas, checkpoint_option(facts.checkpoints))}},
     }
 
 
@@ -379,7 +392,7 @@ def _cached(facts: Facts) -> dict[str, Any]:
 
 def document(config: Mapping[str, Any], state: State) -> dict[str, Any]:
     return _cached(Facts(int(config["MAX_BATCH"]), int(config["MAX_CONTENT_LENGTH"]),
-                         state.rule, state.name))
+                         state.rule, state.name, state.sha256, state.run.count if state.run else 0))
 
 
 @bp.get("/openapi.json")

@@ -37,9 +37,13 @@ def _top_weight(layer: int) -> dict[str, Any]:
                            "gradient": {"type": "number", "description": "∂C/∂w"}}}
 
 
-def explain_schemas(schemas: dict[str, Any]) -> dict[str, Any]:
-    """``ExplainRequest`` (each input schema of ``schemas`` plus the options) and ``Explanation``."""
-    requests = [{**schemas[name], "properties": {**schemas[name]["properties"], **OPTIONS}}
+def explain_schemas(schemas: dict[str, Any], checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """``ExplainRequest`` (each input schema of ``schemas`` plus the options, ``checkpoint``
+    among them) and ``Explanation``."""
+    options = {**OPTIONS, "checkpoint": {**checkpoint, "description": "Explain this snapshot of the training "
+                                         "run instead of the served network: the answer, gradients and "
+                                         "descent all start from it (an id from GET /api/training)."}}
+    requests = [{**schemas[name], "properties": {**schemas[name]["properties"], **options}}
                 for name in INPUTS]
     n_out, hidden = SIZES[-1], SIZES[1:-1]
     return {
@@ -83,7 +87,7 @@ def explain_path(max_body: int) -> dict[str, Any]:
         "tags": ["Digits"], "summary": "Why this answer, and what this one example would teach",
         "operationId": "explain",
         "description": "One drawing, as for /api/predict (no batch), with an optional target digit, "
-                       "steps of gradient descent and learning rate. Answers everything "
+                       "steps of gradient descent, learning rate and snapshot of the training run. Answers everything "
                        "/api/predict answers, plus the attribution, cost, nudges, top weights and "
                        "descent (see /docs#explain). The served network never changes.",
         "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ExplainRequest")}}},
@@ -93,7 +97,8 @@ def explain_path(max_body: int) -> dict[str, Any]:
             "400": problem("Malformed JSON, bad base64, a corrupt PNG, a batch, or not exactly one input kind."),
             "413": problem(f"Body over {max_body} bytes, or an image too large."),
             "415": problem("Not application/json, or the image is not a PNG."),
-            "422": problem("Unusable drawing (as for /api/predict), or target, steps or "
-                           "learning_rate out of range or not a number of the right kind."),
-            "503": problem("The model is not loaded."),
+            "422": problem("Unusable drawing (as for /api/predict), or target, steps, "
+                           "learning_rate or checkpoint out of range or not a number of the right kind."),
+            "503": problem("The model is not loaded, or a `checkpoint` was asked of a server without "
+                           "the training run's snapshots."),
         }}}

@@ -1,9 +1,12 @@
-"""What a process loads once at start-up: the network, its model card, the examples.
+"""What a process loads once at start-up: the network, its model card, the examples, and
+the snapshots of the training run that made the network.
 
 Nothing here is loaded at import or per request. A missing or corrupt weights file, or
 one whose sha256 disagrees with the model card, leaves the service up but not ready
 (``reason`` says why, and one clear line is logged) — it never serves predictions
-from bad weights.
+from bad weights. Snapshots that are missing or belong to other weights leave the service
+ready (predictions need only the network); ``run_reason`` says why they are not served,
+in one logged line, and /api/training answers 503 with it.
 """
 from __future__ import annotations
 
@@ -19,8 +22,10 @@ import numpy as np
 
 from flask import current_app
 
+from model import snapshots
 from model.answer import Rule
 from model.network import Network, WeightsError
+from model.snapshots import Run
 
 MODEL_VERSION = "1"
 
@@ -43,6 +48,11 @@ class State:
     model_json: bytes = b""  # the /api/model body, encoded once
     model_etag: str = ""
     rule: Rule = field(default_factory=Rule)  # digit / unsure / not a digit: the card's, or the settings'
+    run: Run | None = None  # the training run's snapshots, checked against the network
+    run_reason: str = ""  # why there are none; empty when there are
+    training_json: bytes = b""  # the /api/training body, encoded once
+    training_etag: str = ""
+    snapshot_json: dict[int, bytes] = field(default_factory=dict)  # /api/training/<id>, on first use
 
     @property
     def ready(self) -> bool:
@@ -109,6 +119,38 @@ def _model_document(state: State) -> dict[str, Any]:
     }
 
 
+def _training_document(run: Run) -> dict[str, Any]:
+    return {"checkpoints": list(run.checkpoints), "curve": list(run.curve)}
+
+
+def snapshot_document(run: Run, k: int) -> dict[str, Any]:
+    """The /api/training/<k> body: snapshot k's layers, as /api/model gives them."""
+    network = run.networks[k]
+    return {"id": k, "examples_seen": run.checkpoints[k]["examples_seen"],
+            "layers": [{"weights": np.round(w, 6).tolist(), "biases": np.round(b, 6).tolist()}
+                       for w, b in zip(network.weights, network.biases)]}
+
+
+def snapshot_etag(run: Run, k: int) -> str:
+    """Snapshot k's body is a function of the snapshot file and k alone."""
+    return hashlib.sha256(f"{run.sha256}/{k}".encode()).hexdigest()[:32]
+
+
+def _load_run(state: State, config: Mapping[str, Any], weights_path: Path,
+              logger: logging.Logger, dumps: Callable[[Any], str]) -> None:
+    path = Path(config["CHECKPOINTS_PATH"] or snapshots.default_path(weights_path))
+    assert state.network is not None
+    try:
+        state.run = snapshots.load(path, state.network, state.sha256)
+    except WeightsError as exc:
+        state.run_reason = str(exc)
+        logger.warning("training snapshots not served: %s", exc)
+        return
+    state.training_json = dumps(_training_document(state.run)).encode("utf-8")
+    state.training_etag = hashlib.sha256(state.training_json).hexdigest()[:32]
+    logger.info("%d training snapshots loaded", state.run.count)
+
+
 def load_state(config: Mapping[str, Any], logger: logging.Logger, dumps: Callable[[Any], str]) -> State:
     """Load everything once; ``dumps`` is the app's JSON writer (the /api/model body is
     encoded here, once, with it)."""
@@ -126,6 +168,7 @@ def load_state(config: Mapping[str, Any], logger: logging.Logger, dumps: Callabl
     state.model_json = dumps(_model_document(state)).encode("utf-8")
     state.model_etag = hashlib.sha256(state.model_json).hexdigest()[:32]
     logger.info("model %s loaded (sha256 %s)", state.name, state.sha256[:12])
+    _load_run(state, config, weights_path, logger, dumps)
     return state
 
 

@@ -44,6 +44,15 @@ def network():
 
 
 @pytest.fixture(scope="session")
+def snapshots(card):
+    """The training run's snapshots beside the shipped weights, by the training side's own
+    loader: ``(networks, metadata)``. The real files: tests using this are marked
+    ``snapshots``."""
+    from model import checkpoints
+    return checkpoints.load(WEIGHTS, card["sha256"])
+
+
+@pytest.fixture(scope="session")
 def clear_test_digits(mnist, network):
     """Indices of MNIST test digits the shipped network gets right with a clear margin."""
     output = network.forward(mnist.test.images)[-1]

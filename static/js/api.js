@@ -57,7 +57,7 @@ async function request(path, { method = "GET", body, signal } = {}) {
     response.status);
 }
 
-/** POST /api/predict with `{strokes, width, height}` or `{pixels}`. */
+/** POST /api/predict with `{strokes, width, height}` or `{pixels}` (and `checkpoint`: a snapshot answers). */
 export function predict(input, signal) {
   return request("/api/predict", { method: "POST", body: input, signal });
 }
@@ -78,6 +78,23 @@ export function explain(input, options = {}, signal) {
 /** GET /api/model: architecture, every layer's weights and biases, the model card. */
 export function getModel(signal) {
   return request("/api/model", { signal });
+}
+
+/**
+ * GET /api/training: the snapshots of the run that made the network
+ * (`checkpoints`: id, examples_seen, epoch, cost, test_accuracy) and its cost `curve`.
+ */
+export function getTraining(signal) {
+  return request("/api/training", { signal });
+}
+
+/**
+ * GET /api/training/<id>: one snapshot's `layers`, as getModel's. `model` (the served
+ * weights' sha256) pins the URL to this network, so the browser may keep it for good.
+ */
+export function getSnapshot(id, model = null, signal) {
+  const query = model ? `?model=${encodeURIComponent(model)}` : "";
+  return request(`/api/training/${encodeURIComponent(id)}${query}`, { signal });
 }
 
 /** GET /api/examples: one real MNIST test digit, of `digit` if given. */

@@ -13,6 +13,11 @@
  *   explainSeq    the newest /api/explain request (bumped when one is superseded)
  *   explainAnswerSeq  the explain request whose answer is fully on screen, the what-if
  *                 steps walked through to the last; equal to `explainSeq` when settled
+ *   learn         "ready" once "Watch it learn" has GET /api/training on screen (the card
+ *                 loads nothing before it is first opened), "unavailable" when it cannot
+ *   learnSeq      the newest snapshot request (weights, and the drawing as it reads it)
+ *   learnAnswerSeq  the snapshot request whose answer is on screen; equal to `learnSeq`
+ *                 when settled
  */
 import * as api from "./api.js";
 import { createDrawing } from "./draw.js";
@@ -55,6 +60,9 @@ const state = {
   target: null,      // the digit chosen under "What did you mean?", or null
   steps: 0,          // gradient steps asked of the what-if copy (0: the served weights)
   shownStep: 0,      // the step on screen (behind `steps` while the steps are walked through)
+  // "Watch it learn", once its card has been opened:
+  run: null,         // GET /api/training: the snapshots and the cost curve
+  snapshot: 0,       // the snapshot chosen (slider, keys, play)
 };
 
 const pad = $("pad");
@@ -94,6 +102,18 @@ const explainer = createScheduler({
   onIssue: (n) => { hooks.explainSeq = String(n); },
   onAnswer: explained,
   onError: explainFailed,
+});
+
+// "Watch it learn" asks for one snapshot at a time: its weights and, when there is a
+// settled drawing, that snapshot's answer to it. Newest wins; throttled while the slider
+// is dragged. The view itself is imported when the card is first opened.
+let learning = null;
+const learner = createScheduler({
+  predict: askSnapshot,
+  onIssue: (n) => { hooks.learnSeq = String(n); },
+  onAnswer: learned,
+  onError: learnFailed,
+  throttleMs: 150,
 });
 
 // --- answers to views ------------------------------------------------------------------
@@ -246,6 +266,7 @@ function settled(input) {
   state.settled = input;
   syncExplain();
   if (state.why) explainNow("settled");
+  relearn();
 }
 
 /** The drawing changed (or is gone): everything explained about the old one goes. */
@@ -265,6 +286,8 @@ function forgetExplanation() {
   whatIf.say("");
   shareView.forget();
   syncExplain();
+  if (learning) learning.forgetAnswer();
+  relearn();
 }
 
 function syncExplain() {
@@ -416,6 +439,71 @@ function openLink() {
 }
 
 window.addEventListener("hashchange", openLink);
+
+// --- "Watch it learn": the snapshots of the training run --------------------------------
+
+const learnDetails = $("learn-details");
+learnDetails.addEventListener("toggle", openLearning);
+
+let opening = false;
+
+/** The first time the card is opened (and again after a failure): the view, then the run. */
+async function openLearning() {
+  if (!learnDetails.open || state.run || opening) return;
+  opening = true;
+  try {
+    if (!learning) {
+      const { createLearning } = await import("./views/learning.js");
+      learning = createLearning({
+        body: $("learn-body"), slider: $("learn-slider"), play: $("learn-play"), when: $("learn-when"),
+        accuracy: $("learn-accuracy"), curveSvg: $("learn-curve"), weights: $("learn-weights"),
+        verdict: $("learn-verdict"), outputs: $("learn-outputs"), live: $("learn-live"), message: $("learn-message"),
+      }, { onPick: pickSnapshot });
+    }
+    state.run = await api.getTraining();
+  } catch (err) {
+    const text = `The training run cannot be shown: ${err.message}`;
+    if (learning) learning.unavailable(text); else outputs.alert(text);
+    hooks.learn = "unavailable";
+    return;
+  } finally {
+    opening = false;
+  }
+  learning.setRun(state.run);
+  hooks.learn = "ready";
+  pickSnapshot(state.snapshot, "settle");
+}
+
+/** `how`: "drag" when the slider moves (throttled, the newest sent last), else at once. */
+function pickSnapshot(id, how) {
+  state.snapshot = id;
+  const job = () => ({ id, model: state.model ? state.model.sha256 : null, input: state.settled });
+  if (how === "drag") learner.soon(job);
+  else learner.now(job());
+}
+
+/** Ask again for the snapshot on screen: the drawing it reads has changed (or gone). */
+function relearn() {
+  if (state.run) pickSnapshot(state.snapshot, "settle");
+}
+
+async function askSnapshot(job, signal) {
+  const [snapshot, answer] = await Promise.all([
+    api.getSnapshot(job.id, job.model, signal),
+    job.input ? api.predict({ ...job.input, checkpoint: job.id }, signal) : null,
+  ]);
+  return { snapshot, answer };
+}
+
+function learned(result, job, mine) {
+  learning.show({ id: job.id, layers: result.snapshot.layers, answer: result.answer });
+  hooks.learnAnswerSeq = String(mine);
+}
+
+function learnFailed(err, job, mine) {
+  learning.fail(`Snapshot ${job.id + 1} could not be loaded: ${err.message}`);
+  hooks.learnAnswerSeq = String(mine);
+}
 
 // --- the model and the neuron inspector ----------------------------------------------
 
