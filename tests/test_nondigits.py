@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from model import preprocess
-from training import nondigits, strokes
+from training import glyphs, nondigits, strokes
 
 N = 12  # per (kind, split): enough to see every procedure a few times, fast
 
@@ -64,9 +64,9 @@ def test_only_the_held_out_split_uses_unseen_procedures(made):
 
 
 def test_letters_and_symbols_are_no_digits_and_held_out_ones_are_new():
-    assert not set(nondigits.GLYPHS) & set(nondigits.GLYPHS_UNSEEN)
+    assert not set(glyphs.GLYPHS) & set(glyphs.GLYPHS_UNSEEN)
     forbidden = set("0123456789OoIilSsZzBbGgqQDJjT")
-    assert not (set(nondigits.GLYPHS) | set(nondigits.GLYPHS_UNSEEN)) & forbidden
+    assert not (set(glyphs.GLYPHS) | set(glyphs.GLYPHS_UNSEEN)) & forbidden
 
 
 def test_a_fragment_is_never_a_straight_line_nor_a_closed_loop():
