@@ -38,11 +38,11 @@ low-frequency noise, lumpy blobs and spiral colouring-in, noisy photos — and i
 come from MNIST *test* digits, where train and choose cut MNIST training digits.
 
 What the kinds draw with — request bodies, placing and resampling paths, ink images —
-is in :mod:`training.canvas`; the letter and symbol templates are in :mod:`training.glyphs`.
+is in :mod:`training.canvas`; the letter and symbol templates are in :mod:`training.glyphs`,
+the cutting of digits into fragments in :mod:`training.fragments`.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -51,6 +51,7 @@ from PIL import Image, ImageDraw
 from model import preprocess
 from training.canvas import (CANVAS, ink_image, place, png_body, random_walk, resample,
                              smooth_field, strokes_body)
+from training.fragments import FRAGMENT_DIGITS, fragment
 from training.glyphs import GLYPHS, GLYPHS_UNSEEN, jitter
 
 KINDS = ("noise", "salt", "scribble", "blob", "glyph", "fragment")
@@ -221,41 +222,6 @@ def _glyph(rng, unseen: bool, context) -> dict:
 
 
 # --- fragment: part of a digit ----------------------------------------------------------------
-
-FRAGMENT_DIGITS = (0, 2, 3, 5, 6, 8, 9)   # curved digits: pieces of 1, 4 and 7 read as a 1 or a 7
-FRAGMENT_SHARE = (0.15, 0.35)
-
-
-def fragment(paths: list[np.ndarray], rng: np.random.Generator, share=FRAGMENT_SHARE) -> list[np.ndarray] | None:
-    """A contiguous ``share`` of the total length of ``paths`` (taken in order, from a random
-    start), or None if that piece is a straight line (a 1) or a closed loop (a 0)."""
-    lengths = np.array([np.hypot(*np.diff(p, axis=0).T).sum() if len(p) > 1 else 0.0 for p in paths])
-    total = lengths.sum()
-    if total <= 0:
-        return None
-    want = rng.uniform(*share) * total
-    start = rng.uniform(0, total - want)
-    pieces, position = [], 0.0
-    for p, length in zip(paths, lengths):
-        lo, hi = max(start - position, 0.0), min(start + want - position, length)
-        position += length
-        if hi <= lo or len(p) < 2:
-            continue
-        s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(p, axis=0).T))])
-        t = np.concatenate([[lo], s[(s > lo) & (s < hi)], [hi]])
-        pieces.append(np.stack([np.interp(t, s, p[:, 0]), np.interp(t, s, p[:, 1])], 1))
-    points = np.concatenate(pieces)
-    extent = float((points.max(0) - points.min(0)).max())
-    if extent <= 0:
-        return None
-    spread = np.linalg.svd(points - points.mean(0), compute_uv=False) / math.sqrt(len(points))
-    if spread[1] < 0.2 * spread[0]:
-        return None  # a straight stroke: a 1
-    ends = np.hypot(*(pieces[0][0] - pieces[-1][-1]))
-    if len(pieces) == 1 and ends < 0.35 * extent:
-        return None  # a closed loop: a 0
-    return pieces
-
 
 def _fragment(rng, unseen: bool, context) -> dict:
     images = context["test" if unseen else "train"]
