@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from model import preprocess
-from training import nondigits, strokes
+from training import fragments, glyphs, nondigits, strokes
 
 N = 12  # per (kind, split): enough to see every procedure a few times, fast
 
@@ -64,19 +64,19 @@ def test_only_the_held_out_split_uses_unseen_procedures(made):
 
 
 def test_letters_and_symbols_are_no_digits_and_held_out_ones_are_new():
-    assert not set(nondigits.GLYPHS) & set(nondigits.GLYPHS_UNSEEN)
+    assert not set(glyphs.GLYPHS) & set(glyphs.GLYPHS_UNSEEN)
     forbidden = set("0123456789OoIilSsZzBbGgqQDJjT")
-    assert not (set(nondigits.GLYPHS) | set(nondigits.GLYPHS_UNSEEN)) & forbidden
+    assert not (set(glyphs.GLYPHS) | set(glyphs.GLYPHS_UNSEEN)) & forbidden
 
 
 def test_a_fragment_is_never_a_straight_line_nor_a_closed_loop():
     rng = np.random.default_rng(0)
     line = [np.stack([np.linspace(0, 100, 50), np.linspace(0, 5, 50)], 1)]
-    assert all(nondigits.fragment(line, rng, share=(0.3, 0.6)) is None for _ in range(20))
+    assert all(fragments.fragment(line, rng, share=(0.3, 0.6)) is None for _ in range(20))
     t = np.linspace(0, 2 * np.pi, 200)
     circle = [np.stack([np.cos(t), np.sin(t)], 1) * 50]
-    assert all(nondigits.fragment(circle, rng, share=(0.95, 0.99)) is None for _ in range(20))
-    arc = nondigits.fragment(circle, rng, share=(0.3, 0.3))
+    assert all(fragments.fragment(circle, rng, share=(0.95, 0.99)) is None for _ in range(20))
+    arc = fragments.fragment(circle, rng, share=(0.3, 0.3))
     assert arc is not None and len(arc) == 1
     length = np.hypot(*np.diff(arc[0], axis=0).T).sum()
     assert length == pytest.approx(0.3 * 2 * np.pi * 50, rel=0.02)

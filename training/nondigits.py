@@ -36,21 +36,26 @@ from procedures or templates that train and choose never use (:data:`UNSEEN`) �
 letters and symbols, zigzags and knots instead of random walks, dashes, blotchy
 low-frequency noise, lumpy blobs and spiral colouring-in, noisy photos — and its fragments
 come from MNIST *test* digits, where train and choose cut MNIST training digits.
+
+What the kinds draw with — request bodies, placing and resampling paths, ink images —
+is in :mod:`training.canvas`; the letter and symbol templates are in :mod:`training.glyphs`,
+the cutting of digits into fragments in :mod:`training.fragments`.
 """
 from __future__ import annotations
 
-import io
-import math
 from typing import Callable, NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from model import preprocess
+from training.canvas import (CANVAS, ink_image, place, png_body, random_walk, resample,
+                             smooth_field, strokes_body)
+from training.fragments import FRAGMENT_DIGITS, fragment
+from training.glyphs import GLYPHS, GLYPHS_UNSEEN, jitter
 
 KINDS = ("noise", "salt", "scribble", "blob", "glyph", "fragment")
 SPLITS = ("train", "choose", "heldout")
-CANVAS = 280                    # the page's drawing surface is about this size (CSS px)
 HELDOUT_UNSEEN = 0.5            # share of the held-out split made by unseen procedures
 
 # What the held-out split adds, per kind (documented in docs/training.md).
@@ -64,7 +69,7 @@ UNSEEN = {
 }
 
 
-# --- request bodies and what preprocessing makes of them -----------------------------------
+# --- what preprocessing makes of a request body ---------------------------------------------
 
 def to_input(body: dict) -> np.ndarray:
     """The network's (784,) input for a request body, as ``/api/predict`` would compute it."""
@@ -73,68 +78,6 @@ def to_input(body: dict) -> np.ndarray:
     if "image" in body:
         return preprocess.from_png(body["image"]).pixels
     return preprocess.from_pixels(body["pixels"]).pixels
-
-
-def _strokes(paths, width=CANVAS, height=CANVAS) -> dict:
-    return {"strokes": [np.round(np.asarray(p, dtype=np.float64), 2).tolist() for p in paths],
-            "width": width, "height": height}
-
-
-def _png(image: Image.Image) -> dict:
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return {"image": buffer.getvalue()}
-
-
-def _place(paths: list[np.ndarray], rng: np.random.Generator, size=(60, 250)) -> list[np.ndarray]:
-    """Paths scaled so their box's longer side is ``size`` px (random) and put anywhere on the canvas."""
-    points = np.concatenate(paths)
-    low, high = points.min(0), points.max(0)
-    longer = max(float((high - low).max()), 1e-9)
-    scale = rng.uniform(*size) / longer
-    extent = (high - low) * scale
-    origin = rng.uniform(0, np.maximum(CANVAS - extent, 0) + 1e-9)
-    return [(p - low) * scale + origin for p in paths]
-
-
-def resample(path: np.ndarray, step: float) -> np.ndarray:
-    """Points every ``step`` units along a polyline (a pointer's samples)."""
-    path = np.asarray(path, dtype=np.float64)
-    if len(path) < 2:
-        return path
-    seg = np.hypot(*np.diff(path, axis=0).T)
-    s = np.concatenate([[0.0], np.cumsum(seg)])
-    if s[-1] <= step:
-        return path[[0, -1]]
-    t = np.append(np.arange(0.0, s[-1], step), s[-1])
-    return np.stack([np.interp(t, s, path[:, 0]), np.interp(t, s, path[:, 1])], axis=1)
-
-
-def _arc(cx, cy, rx, ry, a0, a1, n=24) -> np.ndarray:
-    """Points of an elliptic arc from angle a0 to a1 (degrees; 0 = right, 90 = down)."""
-    t = np.deg2rad(np.linspace(a0, a1, n))
-    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
-
-
-def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], grid: int) -> np.ndarray:
-    """A smooth random field in [0, 1] over ``shape``: a coarse normal grid, bicubic up."""
-    coarse = rng.standard_normal((grid, grid)).astype(np.float32)
-    big = np.asarray(Image.fromarray(coarse).resize((shape[1], shape[0]), Image.Resampling.BICUBIC))
-    low, high = float(big.min()), float(big.max())
-    return (big - low) / max(high - low, 1e-9)
-
-
-def _ink_image(coverage: np.ndarray, rng: np.random.Generator) -> Image.Image:
-    """Ink coverage (H, W) in [0, 1] as a PNG-ready image: black on transparent (a canvas) or
-    dark on white, at random."""
-    if rng.random() < 0.5:
-        alpha = np.round(255 * np.clip(coverage, 0, 1)).astype(np.uint8)
-        rgba = np.zeros(coverage.shape + (4,), dtype=np.uint8)
-        rgba[..., 3] = alpha
-        return Image.fromarray(rgba, "RGBA")
-    ink = float(rng.integers(0, 90))
-    grey = 255 - (255 - ink) * np.clip(coverage, 0, 1)
-    return Image.fromarray(np.round(grey).astype(np.uint8), "L")
 
 
 # --- noise -------------------------------------------------------------------------------
@@ -151,15 +94,15 @@ def _noise(rng, unseen: bool, context) -> dict:
         x, y = rng.integers(0, CANVAS - w + 1), rng.integers(0, CANVAS - h + 1)
         coverage = np.zeros((CANVAS, CANVAS), np.float32)
         coverage[y:y + h, x:x + w] = rng.random((h, w)) * (rng.random((h, w)) < rng.uniform(0.2, 0.9))
-        return _png(_ink_image(coverage, rng))
+        return png_body(ink_image(coverage, rng))
     if rng.random() < 0.5:  # blotchy low-frequency noise, as pixels
-        field = _smooth_field(rng, (28, 28), int(rng.integers(4, 9)))
+        field = smooth_field(rng, (28, 28), int(rng.integers(4, 9)))
         values = np.clip((field - rng.uniform(0.3, 0.6)) * rng.uniform(2, 5), 0, 1)
         return {"pixels": values.astype(np.float32).ravel()}
     # Gaussian noise over a photo-like grey gradient, on white
-    base = 235 - 60 * _smooth_field(rng, (CANVAS, CANVAS), 3)
+    base = 235 - 60 * smooth_field(rng, (CANVAS, CANVAS), 3)
     grey = np.clip(base + rng.normal(0, rng.uniform(15, 60), (CANVAS, CANVAS)), 0, 255)
-    return _png(Image.fromarray(np.round(grey).astype(np.uint8), "L"))
+    return png_body(Image.fromarray(np.round(grey).astype(np.uint8), "L"))
 
 
 # --- salt ----------------------------------------------------------------------------------
@@ -170,7 +113,7 @@ def _salt(rng, unseen: bool, context) -> dict:
         box = rng.uniform(60, CANVAS, 2)
         origin = rng.uniform(0, CANVAS - box)
         dots = origin + rng.random((k, 2)) * box
-        return _strokes([d[None, :] for d in dots])
+        return strokes_body([d[None, :] for d in dots])
     if rng.random() < 0.5:
         if rng.random() < 0.5:  # short dashes
             k = int(rng.integers(4, 31))
@@ -178,28 +121,22 @@ def _salt(rng, unseen: bool, context) -> dict:
             angle = rng.uniform(0, 2 * np.pi, k)
             length = rng.uniform(2, 10, k)
             end = start + length[:, None] * np.stack([np.cos(angle), np.sin(angle)], 1)
-            return _strokes([np.stack([s, e]) for s, e in zip(start, end)])
+            return strokes_body([np.stack([s, e]) for s, e in zip(start, end)])
         # dots in a few clusters
         centres = rng.uniform(40, CANVAS - 40, (int(rng.integers(2, 5)), 2))
         k = int(rng.integers(8, 41))
         dots = centres[rng.integers(0, len(centres), k)] + rng.normal(0, 15, (k, 2))
-        return _strokes([d[None, :] for d in np.clip(dots, 0, CANVAS)])
+        return strokes_body([d[None, :] for d in np.clip(dots, 0, CANVAS)])
     # a speckled canvas (PNG)
     coverage = np.zeros((CANVAS, CANVAS), np.float32)
     for _ in range(int(rng.integers(5, 60))):
         x, y = rng.integers(0, CANVAS - 6, 2)
         r = int(rng.integers(1, 5))
         coverage[y:y + r, x:x + r] = rng.uniform(0.5, 1.0)
-    return _png(_ink_image(coverage, rng))
+    return png_body(ink_image(coverage, rng))
 
 
 # --- scribble ------------------------------------------------------------------------------
-
-def random_walk(rng: np.random.Generator, n: int, turn: float) -> np.ndarray:
-    """A pen wandering with momentum: unit steps, heading changed by N(0, turn) each step."""
-    heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, turn, n))
-    return np.cumsum(np.stack([np.cos(heading), np.sin(heading)], 1), axis=0)
-
 
 def _scribble(rng, unseen: bool, context) -> dict:
     if not unseen:
@@ -207,7 +144,7 @@ def _scribble(rng, unseen: bool, context) -> dict:
                  for _ in range(int(rng.integers(1, 4)))]
         # separate strokes start near each other, as one hand scribbling
         paths = [p + rng.normal(0, 8, 2) for p in paths]
-        return _strokes([resample(p, 0.8) for p in _place(paths, rng)])
+        return strokes_body([resample(p, 0.8) for p in place(paths, rng)])
     if rng.random() < 0.5:  # a zigzag (back and forth, drifting)
         k = int(rng.integers(6, 14))  # five segments at least: fewer read as Z (a 2) or N
         xs = np.where(np.arange(k) % 2 == 0, 0.0, 1.0) + rng.normal(0, 0.1, k)
@@ -215,12 +152,12 @@ def _scribble(rng, unseen: bool, context) -> dict:
         path = np.stack([xs, ys], 1)
         angle = rng.uniform(0, np.pi)
         rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-        return _strokes([resample(p, 3.0) for p in _place([path @ rot.T], rng)])
+        return strokes_body([resample(p, 3.0) for p in place([path @ rot.T], rng)])
     # a knot: a Lissajous curve (ratios 3:2 and up; 1:1 is an ellipse = 0, 1:2 a figure 8)
     p, q = [(3, 2), (2, 3), (3, 4), (4, 3), (5, 2), (2, 5), (5, 3), (3, 5), (5, 4)][int(rng.integers(9))]
     t = np.linspace(0, 2 * np.pi, 200)
     path = np.stack([np.sin(p * t + rng.uniform(0, np.pi)), np.sin(q * t)], 1)
-    return _strokes([resample(p, 2.0) for p in _place([path], rng)])
+    return strokes_body([resample(p, 2.0) for p in place([path], rng)])
 
 
 # --- blob ----------------------------------------------------------------------------------
@@ -252,7 +189,7 @@ def _blob(rng, unseen: bool, context) -> dict:
                                   for a, ri in zip(angles, r)], fill=1.0)
                 mask = np.asarray(canvas)
                 if _blobby(mask > 0.5):
-                    return _png(_ink_image(mask, rng))
+                    return png_body(ink_image(mask, rng))
     # colouring in: hatching back and forth over an ellipse
         lines = int(rng.integers(8, 20))
         ys = np.linspace(-1, 1, lines)
@@ -260,158 +197,31 @@ def _blob(rng, unseen: bool, context) -> dict:
         xs = np.where(np.arange(lines) % 2 == 0, -half, half)
         path = np.stack([np.stack([-xs, ys], 1), np.stack([xs, ys], 1)], 1).reshape(-1, 2)
         path = path * [rng.uniform(0.6, 1.6), 1.0]
-        return _strokes([resample(p, 3.0) for p in _place([path], rng)])
+        return strokes_body([resample(p, 3.0) for p in place([path], rng)])
     if rng.random() < 0.5:  # a lumpy blob: thresholded smooth noise
         while True:
-            field = _smooth_field(rng, (CANVAS, CANVAS), int(rng.integers(3, 6)))
+            field = smooth_field(rng, (CANVAS, CANVAS), int(rng.integers(3, 6)))
             mask = field > rng.uniform(0.45, 0.7)
             if _blobby(mask):
-                return _png(_ink_image(mask.astype(np.float32), rng))
+                return png_body(ink_image(mask.astype(np.float32), rng))
     # colouring in with a spiral
     turns = rng.uniform(4, 8)
     t = np.linspace(0, 2 * np.pi * turns, 400)
     r = t / t[-1]
     path = np.stack([r * np.cos(t) * rng.uniform(0.7, 1.3), r * np.sin(t)], 1)
-    return _strokes([resample(p, 2.0) for p in _place([path], rng)])
+    return strokes_body([resample(p, 2.0) for p in place([path], rng)])
 
 
 # --- glyph: letters and symbols that are no digit ---------------------------------------------
-
-def _glyphs_seen() -> dict[str, list[np.ndarray]]:
-    a = np.array
-    return {
-        "A": [a([(0, 1), (0.5, 0), (1, 1)]), a([(0.22, 0.6), (0.78, 0.6)])],
-        "E": [a([(1, 0), (0, 0), (0, 1), (1, 1)]), a([(0, 0.5), (0.75, 0.5)])],
-        "F": [a([(1, 0), (0, 0), (0, 1)]), a([(0, 0.5), (0.7, 0.5)])],
-        "H": [a([(0, 0), (0, 1)]), a([(1, 0), (1, 1)]), a([(0, 0.5), (1, 0.5)])],
-        "K": [a([(0, 0), (0, 1)]), a([(0.9, 0), (0.05, 0.55)]), a([(0.3, 0.4), (1, 1)])],
-        "M": [a([(0, 1), (0, 0), (0.5, 0.6), (1, 0), (1, 1)])],
-        "N": [a([(0, 1), (0, 0), (1, 1), (1, 0)])],
-        "W": [a([(0, 0), (0.25, 1), (0.5, 0.35), (0.75, 1), (1, 0)])],
-        "X": [a([(0, 0), (1, 1)]), a([(1, 0), (0, 1)])],
-        "Y": [a([(0, 0), (0.5, 0.5), (1, 0)]), a([(0.5, 0.5), (0.5, 1)])],
-        "k": [a([(0, 0), (0, 1)]), a([(0.7, 0.4), (0.05, 0.75), (0.75, 1)])],
-        "m": [a([(0, 1), (0, 0.35)]),
-              np.concatenate([_arc(0.25, 0.55, 0.25, 0.25, 180, 360), a([(0.5, 1)])]),
-              np.concatenate([a([(0.5, 0.55)]), _arc(0.75, 0.55, 0.25, 0.25, 180, 360), a([(1, 1)])])],
-        "w": [a([(0, 0.3), (0.2, 1), (0.5, 0.5), (0.8, 1), (1, 0.3)])],
-        "+": [a([(0.5, 0), (0.5, 1)]), a([(0, 0.5), (1, 0.5)])],
-        "*": [a([(0.5, 0), (0.5, 1)]), a([(0.07, 0.25), (0.93, 0.75)]), a([(0.93, 0.25), (0.07, 0.75)])],
-        "#": [a([(0.35, 0), (0.25, 1)]), a([(0.75, 0), (0.65, 1)]), a([(0, 0.33), (1, 0.33)]),
-              a([(0, 0.67), (1, 0.67)])],
-        "=": [a([(0, 0.3), (1, 0.3)]), a([(0, 0.7), (1, 0.7)])],
-        "?": [np.concatenate([_arc(0.5, 0.25, 0.4, 0.25, 180, 400), a([(0.5, 0.7)])]), a([(0.5, 0.95)])],
-        "%": [a([(0.9, 0), (0.1, 1)]), _arc(0.2, 0.2, 0.15, 0.15, 0, 360), _arc(0.8, 0.8, 0.15, 0.15, 0, 360)],
-        "@": [np.concatenate([_arc(0.5, 0.5, 0.2, 0.2, 0, 360), a([(0.7, 0.75)]),
-                              _arc(0.5, 0.5, 0.48, 0.48, 30, 330, 40)])],
-        "triangle": [a([(0.5, 0), (1, 1), (0, 1), (0.5, 0)])],
-        "star": [a([(0.5, 0), (0.8, 1), (0, 0.35), (1, 0.35), (0.2, 1), (0.5, 0)])],
-        "arrow": [a([(0, 0.5), (1, 0.5)]), a([(0.65, 0.15), (1, 0.5), (0.65, 0.85)])],
-        "heart": [np.concatenate([a([(0.5, 1)]), _arc(0.27, 0.3, 0.25, 0.25, 135, 360),
-                                  _arc(0.73, 0.3, 0.25, 0.25, 180, 405), a([(0.5, 1)])])],
-        "smiley": [_arc(0.5, 0.5, 0.5, 0.5, 0, 360, 40), a([(0.33, 0.35)]), a([(0.67, 0.35)]),
-                   _arc(0.5, 0.55, 0.25, 0.2, 20, 160)],
-        "check": [a([(0, 0.6), (0.35, 1), (1, 0)])],
-        "tilde": [np.stack([np.linspace(0, 1, 40), 0.5 + 0.25 * np.sin(np.linspace(0, 3 * np.pi, 40))], 1)],
-    }
-
-
-def _glyphs_unseen() -> dict[str, list[np.ndarray]]:
-    a = np.array
-    return {
-        "V": [a([(0, 0), (0.5, 1), (1, 0)])],
-        "P": [np.concatenate([a([(0, 1), (0, 0), (0.6, 0)]), _arc(0.6, 0.27, 0.35, 0.27, 270, 450),
-                              a([(0, 0.54)])])],
-        "R": [np.concatenate([a([(0, 1), (0, 0), (0.6, 0)]), _arc(0.6, 0.25, 0.35, 0.25, 270, 450),
-                              a([(0, 0.5)])]), a([(0.35, 0.5), (1, 1)])],
-        "h": [a([(0, 0), (0, 1)]), np.concatenate([_arc(0.45, 0.6, 0.45, 0.25, 180, 360), a([(0.9, 1)])])],
-        "n": [a([(0, 0.3), (0, 1)]), np.concatenate([_arc(0.5, 0.55, 0.5, 0.3, 180, 360), a([(1, 1)])])],
-        "÷": [a([(0, 0.5), (1, 0.5)]), a([(0.5, 0.15)]), a([(0.5, 0.85)])],
-        "π": [a([(0, 0.1), (1, 0.1)]), a([(0.3, 0.1), (0.25, 1)]), a([(0.7, 0.1), (0.75, 1)])],
-        "Σ": [a([(1, 0), (0, 0), (0.5, 0.5), (0, 1), (1, 1)])],
-        "<": [a([(1, 0), (0, 0.5), (1, 1)])],
-        "up-arrow": [a([(0.5, 1), (0.5, 0)]), a([(0.15, 0.35), (0.5, 0), (0.85, 0.35)])],
-        "sun": [_arc(0.5, 0.5, 0.2, 0.2, 0, 360, 30)] + [
-            a([(0.5 + 0.3 * math.cos(t), 0.5 + 0.3 * math.sin(t)), (0.5 + 0.5 * math.cos(t), 0.5 + 0.5 * math.sin(t))])
-            for t in np.linspace(0, 2 * np.pi, 8, endpoint=False)],
-        "house": [a([(0, 1), (0, 0.4), (0.5, 0), (1, 0.4), (1, 1), (0, 1)]), a([(0.4, 1), (0.4, 0.65), (0.6, 0.65), (0.6, 1)])],
-    }
-
-
-GLYPHS = _glyphs_seen()
-GLYPHS_UNSEEN = _glyphs_unseen()
-
-
-def jitter(paths: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
-    """A template as a person might draw it: slanted, stretched, rotated a little, wobbly."""
-    angle = np.deg2rad(rng.uniform(-12, 12))
-    shear = rng.uniform(-0.25, 0.25)
-    aspect = np.exp(rng.uniform(-0.35, 0.35))
-    m = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ \
-        np.array([[aspect, shear], [0, 1 / aspect]])
-    field = rng.normal(0, 0.03, (2, 3, 3))  # a smooth wobble: a 3×3 random field, bilinear
-
-    def wobble(p):
-        g = np.clip(p, 0, 1) * 2
-        i = np.minimum(g.astype(int), 1)
-        f = g - i
-        out = []
-        for c in (0, 1):
-            v = field[c]
-            out.append(v[i[:, 1], i[:, 0]] * (1 - f[:, 0]) * (1 - f[:, 1]) + v[i[:, 1], i[:, 0] + 1] * f[:, 0] * (1 - f[:, 1])
-                       + v[i[:, 1] + 1, i[:, 0]] * (1 - f[:, 0]) * f[:, 1] + v[i[:, 1] + 1, i[:, 0] + 1] * f[:, 0] * f[:, 1])
-        return p + np.stack(out, 1)
-
-    out = []
-    for p in paths:
-        p = resample(p, 0.02) if len(p) > 1 else p
-        out.append((wobble(p) + rng.normal(0, 0.004, p.shape)) @ m.T)
-    return out
-
 
 def _glyph(rng, unseen: bool, context) -> dict:
     table = GLYPHS_UNSEEN if unseen else GLYPHS
     names = sorted(table)
     template = table[names[int(rng.integers(len(names)))]]
-    return _strokes(_place(jitter(template, rng), rng, size=(60, 260)))
+    return strokes_body(place(jitter(template, rng), rng, size=(60, 260)))
 
 
 # --- fragment: part of a digit ----------------------------------------------------------------
-
-FRAGMENT_DIGITS = (0, 2, 3, 5, 6, 8, 9)   # curved digits: pieces of 1, 4 and 7 read as a 1 or a 7
-FRAGMENT_SHARE = (0.15, 0.35)
-
-
-def fragment(paths: list[np.ndarray], rng: np.random.Generator, share=FRAGMENT_SHARE) -> list[np.ndarray] | None:
-    """A contiguous ``share`` of the total length of ``paths`` (taken in order, from a random
-    start), or None if that piece is a straight line (a 1) or a closed loop (a 0)."""
-    lengths = np.array([np.hypot(*np.diff(p, axis=0).T).sum() if len(p) > 1 else 0.0 for p in paths])
-    total = lengths.sum()
-    if total <= 0:
-        return None
-    want = rng.uniform(*share) * total
-    start = rng.uniform(0, total - want)
-    pieces, position = [], 0.0
-    for p, length in zip(paths, lengths):
-        lo, hi = max(start - position, 0.0), min(start + want - position, length)
-        position += length
-        if hi <= lo or len(p) < 2:
-            continue
-        s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(p, axis=0).T))])
-        t = np.concatenate([[lo], s[(s > lo) & (s < hi)], [hi]])
-        pieces.append(np.stack([np.interp(t, s, p[:, 0]), np.interp(t, s, p[:, 1])], 1))
-    points = np.concatenate(pieces)
-    extent = float((points.max(0) - points.min(0)).max())
-    if extent <= 0:
-        return None
-    spread = np.linalg.svd(points - points.mean(0), compute_uv=False) / math.sqrt(len(points))
-    if spread[1] < 0.2 * spread[0]:
-        return None  # a straight stroke: a 1
-    ends = np.hypot(*(pieces[0][0] - pieces[-1][-1]))
-    if len(pieces) == 1 and ends < 0.35 * extent:
-        return None  # a closed loop: a 0
-    return pieces
-
 
 def _fragment(rng, unseen: bool, context) -> dict:
     images = context["test" if unseen else "train"]
@@ -420,7 +230,7 @@ def _fragment(rng, unseen: bool, context) -> dict:
         paths = digit_strokes(images[int(rng.integers(len(images)))])
         piece = fragment(paths, rng)
         if piece is not None:
-            return _strokes([resample(p * (CANVAS / SURFACE), 2.0) for p in piece])
+            return strokes_body([resample(p * (CANVAS / SURFACE), 2.0) for p in piece])
 
 
 MAKERS: dict[str, Callable] = {"noise": _noise, "salt": _salt, "scribble": _scribble,
