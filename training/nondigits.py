@@ -190,7 +190,7 @@ def _blob(rng, unseen: bool, context) -> dict:
                 mask = np.asarray(canvas)
                 if _blobby(mask > 0.5):
                     return png_body(ink_image(mask, rng))
-    # colouring in: hatching back and forth over an ellipse
+        # colouring in: hatching back and forth over an ellipse
         lines = int(rng.integers(8, 20))
         ys = np.linspace(-1, 1, lines)
         half = np.sqrt(np.clip(1 - ys ** 2, 0.05, 1)) * rng.uniform(0.8, 1.2, lines)
