@@ -15,6 +15,7 @@ import pytest
 
 from training import augment, mnist, selective, train
 from training.evaluate import EXAMPLES, format_confusion, pick_examples
+from training.recipe import Recipe
 from model import checkpoints
 from model.answer import Rule, verdicts
 from model.network import ARRAY_NAMES, SIZES, Network, file_sha256
@@ -133,15 +134,15 @@ def test_non_digits_learn_to_light_no_output(data):
     common = dict(epochs=2, limit=3000, train_on="train", warmup_epochs=0.0, batch_size=16,
                   learning_rate=0.005, ema_decay=0.0, calibrate_on="validation", snapshots=2,
                   stroke_twins=0, augmentation=augment.Augmentation(probability=0.0))
-    plain, _ = train.train(train.Recipe(**common, nondigits_per_kind=0), seed=1, quiet=True, data=data)
-    exposed, _ = train.train(train.Recipe(**common, nondigits_per_kind=100), seed=1, quiet=True, data=data)
+    plain, _ = train.train(Recipe(**common, nondigits_per_kind=0), seed=1, quiet=True, data=data)
+    exposed, _ = train.train(Recipe(**common, nondigits_per_kind=100), seed=1, quiet=True, data=data)
     assert np.median(exposed.forward(x)[-1].max(1)) < 0.5 * np.median(plain.forward(x)[-1].max(1))
 
 
 @pytest.mark.parametrize("sigmoid_on", ["all", "label"])
 def test_cost_gradient_matches_finite_differences(sigmoid_on):
-    recipe = train.Recipe(softmax_weight=0.7, sigmoid_weight=1.3, nondigit_weight=2.0, sigmoid_on=sigmoid_on,
-                          energy_weight=0.3, energy_margins=(2.5, 0.5))
+    recipe = Recipe(softmax_weight=0.7, sigmoid_weight=1.3, nondigit_weight=2.0, sigmoid_on=sigmoid_on,
+                    energy_weight=0.3, energy_margins=(2.5, 0.5))
     rng = np.random.default_rng(0)
     z = rng.normal(0, 2, (7, 10))           # 5 digits, then 2 non-digits
     y = train.onehot(rng.integers(0, 10, 5)).astype(np.float64)
@@ -223,12 +224,12 @@ def test_distillation_path_runs_and_learns(tmp_path, data):
     assert card["validation_accuracy"] > 0.85
 
 
-def _tiny_recipe(**changes) -> train.Recipe:
+def _tiny_recipe(**changes) -> Recipe:
     """10 plain steps on 320 digits (no non-digits, no stroke twins): enough to compare
     weight-averaging rules exactly."""
-    return train.Recipe(epochs=1, limit=320, train_on="train", warmup_epochs=0.0, nondigits_per_kind=0,
-                        stroke_twins=0, calibrate_on="validation",
-                        augmentation=augment.Augmentation(probability=0.0), **changes)
+    return Recipe(epochs=1, limit=320, train_on="train", warmup_epochs=0.0, nondigits_per_kind=0,
+                  stroke_twins=0, calibrate_on="validation",
+                  augmentation=augment.Augmentation(probability=0.0), **changes)
 
 
 def test_swa_over_the_last_step_is_the_last_iterate(data):
