@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from training import augment, mnist, selective, train
+from training.cost import cost_and_delta, onehot
 from training.evaluate import EXAMPLES, format_confusion, pick_examples
 from training.recipe import Recipe
 from model import checkpoints
@@ -145,15 +146,15 @@ def test_cost_gradient_matches_finite_differences(sigmoid_on):
                     energy_weight=0.3, energy_margins=(2.5, 0.5))
     rng = np.random.default_rng(0)
     z = rng.normal(0, 2, (7, 10))           # 5 digits, then 2 non-digits
-    y = train.onehot(rng.integers(0, 10, 5)).astype(np.float64)
-    _, delta = train.cost_and_delta(z, y, recipe)
+    y = onehot(rng.integers(0, 10, 5)).astype(np.float64)
+    _, delta = cost_and_delta(z, y, recipe)
     eps = 1e-6
     numeric = np.zeros_like(z)
     for i in np.ndindex(*z.shape):
         up, down = z.copy(), z.copy()
         up[i] += eps
         down[i] -= eps
-        numeric[i] = (train.cost_and_delta(up, y, recipe)[0] - train.cost_and_delta(down, y, recipe)[0]) / (2 * eps)
+        numeric[i] = (cost_and_delta(up, y, recipe)[0] - cost_and_delta(down, y, recipe)[0]) / (2 * eps)
     np.testing.assert_allclose(delta, numeric, rtol=1e-5, atol=1e-8)
 
 
