@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from training import augment, mnist, selective, train
+from training.calibrate import fit_calibration
 from training.cost import cost_and_delta, onehot
 from training.evaluate import EXAMPLES, format_confusion, pick_examples
 from training.recipe import Recipe
@@ -269,7 +270,7 @@ def test_calibration_recovers_a_known_scale_and_offset(a, b):
     rng = np.random.default_rng(0)
     z = rng.normal(0, 3, (40000, 10))
     targets = (rng.random(z.shape) < 1 / (1 + np.exp(-(a * z + b)))).astype(np.float64)
-    fitted_a, fitted_b = train.fit_calibration(z, targets)
+    fitted_a, fitted_b = fit_calibration(z, targets)
     assert fitted_a == pytest.approx(a, rel=0.03)
     assert fitted_b == pytest.approx(b, abs=0.05)
 
