@@ -1,6 +1,6 @@
 """Train the lesson's 784-16-16-10 sigmoid network from scratch: ``python -m training.train``.
 
-The recipe (every number is in :class:`Recipe` and written to the model card):
+The recipe (every number is in :class:`training.recipe.Recipe` and written to the model card):
 
 1. The lesson's exact network — 784 → 16 σ → 16 σ → 10 σ, 13,002 parameters, Glorot
    initialisation — is trained with softmax cross-entropy on the output pre-activations z3,
@@ -20,20 +20,21 @@ The recipe (every number is in :class:`Recipe` and written to the model card):
    the ten *sigmoid* outputs σ(z3). So a scale ``a`` and offset ``b`` are fitted on held-out
    data — the validation digits against their one-hot labels, the choose split's non-digits
    against all zeros — and folded into the last layer (w3 ← a·w3, b3 ← a·b3 + b). The argmax
-   is unchanged (a > 0).
+   is unchanged (a > 0). (:mod:`training.calibrate`)
 4. The answer rule (model/answer.py) that goes with the weights: "not a digit" below a
    minimum strongest output, "unsure" when the runner-up's odds reach half the winner's,
-   else the digit. The minimum is chosen on held-out data (:func:`choose_verdict`) and
-   written to the card with the rates it gives on data no choice saw
-   (:func:`training.selective.measure`): MNIST test digits, the same drawn as strokes, the
-   held-out non-digits of every kind, and the verdict confusion table.
+   else the digit. The minimum is chosen on held-out data
+   (:func:`training.card.choose_verdict`) and written to the card with the rates it gives on
+   data no choice saw (:func:`training.selective.measure`): MNIST test digits, the same drawn
+   as strokes, the held-out non-digits of every kind, and the verdict confusion table.
 5. Snapshots ("watch it learn"): 20 networks from the initial random weights to the final
    one, spaced geometrically in examples seen, each in the served convention; written to
-   ``<weights>.checkpoints.npz`` and ``.json`` (format: model/checkpoints.py).
+   ``<weights>.checkpoints.npz`` and ``.json`` (:func:`training.card.write_checkpoints`;
+   format: model/checkpoints.py).
 
 Optional, off by default: "consistent" distillation (Beyer et al. 2022) from a wide ReLU
-teacher (``--set distill_weight=1 --set teacher.hidden=512,512``), SWA, energy-bounded
-outlier exposure (``energy_weight``); docs/training.md has what each did.
+teacher (:mod:`training.teacher`; ``--set distill_weight=1 --set teacher.hidden=512,512``),
+SWA, energy-bounded outlier exposure (``energy_weight``); docs/training.md has what each did.
 
 Every choice was made on the validation split (10,000 images held out of the 60,000
 training digits, never trained on: ``train_on="train"``) and the choose split of the
