@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 
 from training import augment, mnist, selective, train
+from training.calibrate import fit_calibration
+from training.cost import cost_and_delta, onehot
 from training.evaluate import EXAMPLES, format_confusion, pick_examples
+from training.recipe import Recipe
 from model import checkpoints
 from model.answer import Rule, verdicts
 from model.network import ARRAY_NAMES, SIZES, Network, file_sha256
@@ -133,26 +136,26 @@ def test_non_digits_learn_to_light_no_output(data):
     common = dict(epochs=2, limit=3000, train_on="train", warmup_epochs=0.0, batch_size=16,
                   learning_rate=0.005, ema_decay=0.0, calibrate_on="validation", snapshots=2,
                   stroke_twins=0, augmentation=augment.Augmentation(probability=0.0))
-    plain, _ = train.train(train.Recipe(**common, nondigits_per_kind=0), seed=1, quiet=True, data=data)
-    exposed, _ = train.train(train.Recipe(**common, nondigits_per_kind=100), seed=1, quiet=True, data=data)
+    plain, _ = train.train(Recipe(**common, nondigits_per_kind=0), seed=1, quiet=True, data=data)
+    exposed, _ = train.train(Recipe(**common, nondigits_per_kind=100), seed=1, quiet=True, data=data)
     assert np.median(exposed.forward(x)[-1].max(1)) < 0.5 * np.median(plain.forward(x)[-1].max(1))
 
 
 @pytest.mark.parametrize("sigmoid_on", ["all", "label"])
 def test_cost_gradient_matches_finite_differences(sigmoid_on):
-    recipe = train.Recipe(softmax_weight=0.7, sigmoid_weight=1.3, nondigit_weight=2.0, sigmoid_on=sigmoid_on,
-                          energy_weight=0.3, energy_margins=(2.5, 0.5))
+    recipe = Recipe(softmax_weight=0.7, sigmoid_weight=1.3, nondigit_weight=2.0, sigmoid_on=sigmoid_on,
+                    energy_weight=0.3, energy_margins=(2.5, 0.5))
     rng = np.random.default_rng(0)
     z = rng.normal(0, 2, (7, 10))           # 5 digits, then 2 non-digits
-    y = train.onehot(rng.integers(0, 10, 5)).astype(np.float64)
-    _, delta = train.cost_and_delta(z, y, recipe)
+    y = onehot(rng.integers(0, 10, 5)).astype(np.float64)
+    _, delta = cost_and_delta(z, y, recipe)
     eps = 1e-6
     numeric = np.zeros_like(z)
     for i in np.ndindex(*z.shape):
         up, down = z.copy(), z.copy()
         up[i] += eps
         down[i] -= eps
-        numeric[i] = (train.cost_and_delta(up, y, recipe)[0] - train.cost_and_delta(down, y, recipe)[0]) / (2 * eps)
+        numeric[i] = (cost_and_delta(up, y, recipe)[0] - cost_and_delta(down, y, recipe)[0]) / (2 * eps)
     np.testing.assert_allclose(delta, numeric, rtol=1e-5, atol=1e-8)
 
 
@@ -223,12 +226,12 @@ def test_distillation_path_runs_and_learns(tmp_path, data):
     assert card["validation_accuracy"] > 0.85
 
 
-def _tiny_recipe(**changes) -> train.Recipe:
+def _tiny_recipe(**changes) -> Recipe:
     """10 plain steps on 320 digits (no non-digits, no stroke twins): enough to compare
     weight-averaging rules exactly."""
-    return train.Recipe(epochs=1, limit=320, train_on="train", warmup_epochs=0.0, nondigits_per_kind=0,
-                        stroke_twins=0, calibrate_on="validation",
-                        augmentation=augment.Augmentation(probability=0.0), **changes)
+    return Recipe(epochs=1, limit=320, train_on="train", warmup_epochs=0.0, nondigits_per_kind=0,
+                  stroke_twins=0, calibrate_on="validation",
+                  augmentation=augment.Augmentation(probability=0.0), **changes)
 
 
 def test_swa_over_the_last_step_is_the_last_iterate(data):
@@ -267,7 +270,7 @@ def test_calibration_recovers_a_known_scale_and_offset(a, b):
     rng = np.random.default_rng(0)
     z = rng.normal(0, 3, (40000, 10))
     targets = (rng.random(z.shape) < 1 / (1 + np.exp(-(a * z + b)))).astype(np.float64)
-    fitted_a, fitted_b = train.fit_calibration(z, targets)
+    fitted_a, fitted_b = fit_calibration(z, targets)
     assert fitted_a == pytest.approx(a, rel=0.03)
     assert fitted_b == pytest.approx(b, abs=0.05)
 

@@ -1,6 +1,6 @@
 """Train the lesson's 784-16-16-10 sigmoid network from scratch: ``python -m training.train``.
 
-The recipe (every number is in :class:`Recipe` and written to the model card):
+The recipe (every number is in :class:`training.recipe.Recipe` and written to the model card):
 
 1. The lesson's exact network — 784 → 16 σ → 16 σ → 10 σ, 13,002 parameters, Glorot
    initialisation — is trained with softmax cross-entropy on the output pre-activations z3,
@@ -20,20 +20,21 @@ The recipe (every number is in :class:`Recipe` and written to the model card):
    the ten *sigmoid* outputs σ(z3). So a scale ``a`` and offset ``b`` are fitted on held-out
    data — the validation digits against their one-hot labels, the choose split's non-digits
    against all zeros — and folded into the last layer (w3 ← a·w3, b3 ← a·b3 + b). The argmax
-   is unchanged (a > 0).
+   is unchanged (a > 0). (:mod:`training.calibrate`)
 4. The answer rule (model/answer.py) that goes with the weights: "not a digit" below a
    minimum strongest output, "unsure" when the runner-up's odds reach half the winner's,
-   else the digit. The minimum is chosen on held-out data (:func:`choose_verdict`) and
-   written to the card with the rates it gives on data no choice saw
-   (:func:`training.selective.measure`): MNIST test digits, the same drawn as strokes, the
-   held-out non-digits of every kind, and the verdict confusion table.
+   else the digit. The minimum is chosen on held-out data
+   (:func:`training.card.choose_verdict`) and written to the card with the rates it gives on
+   data no choice saw (:func:`training.selective.measure`): MNIST test digits, the same drawn
+   as strokes, the held-out non-digits of every kind, and the verdict confusion table.
 5. Snapshots ("watch it learn"): 20 networks from the initial random weights to the final
    one, spaced geometrically in examples seen, each in the served convention; written to
-   ``<weights>.checkpoints.npz`` and ``.json`` (format: model/checkpoints.py).
+   ``<weights>.checkpoints.npz`` and ``.json`` (:func:`training.card.write_checkpoints`;
+   format: model/checkpoints.py).
 
 Optional, off by default: "consistent" distillation (Beyer et al. 2022) from a wide ReLU
-teacher (``--set distill_weight=1 --set teacher.hidden=512,512``), SWA, energy-bounded
-outlier exposure (``energy_weight``); docs/training.md has what each did.
+teacher (:mod:`training.teacher`; ``--set distill_weight=1 --set teacher.hidden=512,512``),
+SWA, energy-bounded outlier exposure (``energy_weight``); docs/training.md has what each did.
 
 Every choice was made on the validation split (10,000 images held out of the 60,000
 training digits, never trained on: ``train_on="train"``) and the choose split of the
@@ -53,354 +54,34 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
 import json
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from model import checkpoints
-from model.answer import Rule
-from model.network import ARRAY_NAMES, SIZES, Network, backprop, file_sha256, forward, log_softmax, sigmoid
+from model.network import Network, backprop, forward
 from training import mnist, nondigits, selective, strokes
-from training.augment import Augmentation, augment
+from training.augment import augment
+from training.calibrate import calibration_data, served
+from training.card import choose_verdict, model_card, verdict_card, write_checkpoints
+from training.cost import cost_and_delta, mixup, onehot, softmax, student_logits
 from training.evaluate import DEFAULT_WEIGHTS as DEFAULT_OUT
-from training.evaluate import EXAMPLES, confusion_matrix, write_examples
-NAME = "mnist-784-16-16-10"
-CALIBRATE_ON = ("validation", "validation+nondigits", "train", "none")
+from training.evaluate import EXAMPLES, write_examples
+from training.optim import Adam, flat_views, lr_at, split_like, weight_mask
+from training.progress import log
+from training.recipe import CALIBRATE_ON, Recipe, apply_override
+from training.teacher import teacher_logits, train_teacher
+
 COST_SAMPLE = 10_000       # training digits (and their share of non-digits) a snapshot's cost is measured on
-
-
-@dataclass(frozen=True)
-class TeacherRecipe:
-    """The throw-away ReLU teacher (hidden=() means: no teacher, plain label training)."""
-
-    hidden: tuple[int, ...] = (1024, 1024)
-    epochs: int = 30
-    batch_size: int = 256
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
-    label_smoothing: float = 0.0
-    augmentation: Augmentation = Augmentation(probability=1.0)
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """Every hyper-parameter of a training run (recorded in the model card)."""
-
-    epochs: int = 100
-    batch_size: int = 32
-    learning_rate: float = 2e-3        # Adam's step size at the top of the cosine
-    warmup_epochs: float = 1.0         # linear warm-up before the cosine decay
-    final_lr_fraction: float = 0.0     # the cosine ends at learning_rate × this
-    adam_betas: tuple[float, float] = (0.9, 0.999)
-    adam_eps: float = 1e-8
-    weight_decay: float = 0.0          # decoupled (AdamW-style), on weights only
-    label_smoothing: float = 0.0
-    ema_decay: float = 0.9995          # per step; 0 = keep the raw weights
-    swa_fraction: float = 0.0          # >0: keep the plain mean of the iterates over this last share of steps (SWA)
-    augmentation: Augmentation = Augmentation()
-    mixup_probability: float = 0.0     # share of images blended with another image
-    teacher: TeacherRecipe = TeacherRecipe(hidden=())
-    distill_weight: float = 0.0        # target = (1-w)·label + w·teacher (0 if no teacher)
-    temperature: float = 1.0
-    train_on: str = "train"            # "train" (validation held out for calibration and the rule) or "train+validation"
-    calibrate_on: str = "validation+nondigits"  # also "validation", "train", "none"
-    # Outlier exposure: non-digits (training/nondigits.py, train split) ride along in every
-    # minibatch, and all ten of their sigmoid outputs are taught to say "no".
-    nondigits_per_kind: int = 2000     # the pool of non-digits, per kind (0: digits only)
-    nondigit_batch: int = 8            # non-digits appended to every minibatch of digits
-    nondigit_weight: float = 1.0       # weight of Σⱼ BCE(σ(z3ⱼ), 0) of a non-digit
-    sigmoid_weight: float = 0.1        # weight of the BCE of a digit's σ(z3) against its one-hot label ...
-    sigmoid_on: str = "label"          # ... on its label's output only ("label": the anchor) or on all ten ("all")
-    softmax_weight: float = 1.0        # weight of the softmax cross-entropy (digits only)
-    energy_weight: float = 0.0         # energy-bounded outlier exposure (Liu et al. 2020), off: weight ...
-    energy_margins: tuple[float, float] = (6.0, 2.0)  # ... pushing LSE(z3) of a digit above the first, a non-digit's below the second
-    nondigit_seed: int = 0             # the generator's seed (the same pools whatever the run's seed)
-    # Digits as the page draws them: the non-digits are mostly pen strokes, so without these
-    # "drawn by preprocess.from_strokes" would itself look like a sign of a non-digit.
-    stroke_twins: int = 10_000         # the first N training digits also drawn as pen strokes (training/strokes.py) ...
-    stroke_share: float = 0.5          # ... and shown that way this often in each epoch
-    snapshots: int = 20                # networks kept along the way: step 0, then geometric in examples seen ...
-    snapshot_first: int = 100          # ... from this step (the warm-up's first steps change little) to the last
-    curve_every: int = 100             # steps between two points of the cost curve
-    # The answer rule (model/answer.py): min_confidence chosen on MNIST validation + the choose split.
-    rule_max_declined: float = 0.045   # at most this share of validation digits declined
-    rule_odds: bool = True             # the runner-up is compared by odds a/(1 − a), not activation ...
-    rule_max_ratio: float = 0.5        # ... and "competes" at this fraction of the winner's (fixed, not chosen)
-    choose_per_kind: int = 1000        # non-digits per kind of the choose split
-    heldout_per_kind: int = 1000       # non-digits per kind of the held-out split (measured only)
-    stroke_digits: int = 10_000        # MNIST test digits re-drawn as strokes (measured only)
-    limit: int | None = None           # use only the first N training images
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-# --- small helpers -----------------------------------------------------------------
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    return np.exp(log_softmax(z))
-
-
-def lr_at(step: int, total: int, warmup: int, peak: float, final_fraction: float) -> float:
-    """Linear warm-up to ``peak``, then a cosine down to ``peak × final_fraction``."""
-    if warmup and step < warmup:
-        return peak * (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    floor = peak * final_fraction
-    return floor + (peak - floor) * 0.5 * (1.0 + np.cos(np.pi * min(1.0, progress)))
-
-
-def flat_views(arrays: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """One contiguous float32 buffer holding ``arrays``, and views of it shaped like them.
-
-    The optimizer and the moving average then touch one array per step instead of six,
-    which matters for the small minibatches the student trains with.
-    """
-    flat = np.concatenate([np.asarray(a, dtype=np.float32).ravel() for a in arrays])
-    views, offset = [], 0
-    for a in arrays:
-        views.append(flat[offset:offset + a.size].reshape(a.shape))
-        offset += a.size
-    return flat, views
-
-
-def split_like(flat: np.ndarray, arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """Views of the 1-D ``flat`` shaped like ``arrays`` (the inverse of :func:`flat_views`)."""
-    views, offset = [], 0
-    for a in arrays:
-        views.append(flat[offset:offset + a.size].reshape(a.shape))
-        offset += a.size
-    return views
-
-
-class Adam:
-    """Adam (Kingma & Ba) with decoupled weight decay, in place on one flat float32 array.
-
-    ``decay`` (same shape, 1 where weight decay applies, 0 elsewhere) keeps it off biases.
-    """
-
-    def __init__(self, params: np.ndarray, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay: float = 0.0, decay: np.ndarray | None = None):
-        self.params = params
-        self.m = np.zeros_like(params)
-        self.v = np.zeros_like(params)
-        self.beta1, self.beta2 = betas
-        self.eps = np.float32(eps)
-        self.weight_decay = weight_decay
-        self.decay = decay
-        self.t = 0
-
-    def step(self, grad: np.ndarray, lr: float) -> None:
-        self.t += 1
-        c1 = 1.0 - self.beta1 ** self.t
-        c2 = 1.0 - self.beta2 ** self.t
-        step = np.float32(lr * np.sqrt(c2) / c1)
-        self.m *= np.float32(self.beta1)
-        self.m += np.float32(1 - self.beta1) * grad
-        self.v *= np.float32(self.beta2)
-        self.v += np.float32(1 - self.beta2) * (grad * grad)
-        if self.weight_decay:
-            self.params -= np.float32(lr * self.weight_decay) * self.decay * self.params
-        self.params -= step * self.m / (np.sqrt(self.v) + self.eps)
-
-
-def weight_mask(arrays: list[np.ndarray]) -> np.ndarray:
-    """Flat 1/0 mask: 1 on weight matrices (2-D), 0 on bias vectors."""
-    return np.concatenate([np.full(a.size, float(a.ndim == 2), dtype=np.float32) for a in arrays])
-
-
-def onehot(labels: np.ndarray, smoothing: float = 0.0, k: int = 10) -> np.ndarray:
-    y = np.full((labels.shape[0], k), smoothing / k, dtype=np.float32)
-    y[np.arange(labels.shape[0]), labels] += 1.0 - smoothing
-    return y
-
-
-def mixup(x: np.ndarray, y: np.ndarray, probability: float, rng: np.random.Generator):
-    """Blend a random share of the images (and their targets) with another random image."""
-    if probability <= 0:
-        return x, y
-    n = x.shape[0]
-    rows = np.flatnonzero(rng.random(n) < probability)
-    partners = rng.integers(0, n, rows.size)
-    lam = rng.uniform(0.0, 1.0, rows.size).astype(np.float32)[:, None]
-    x, y = x.copy(), y.copy()
-    x[rows] = lam * x[rows] + (1 - lam) * x[partners]
-    y[rows] = lam * y[rows] + (1 - lam) * y[partners]
-    return x, y
-
-
-def log(quiet: bool, *args) -> None:
-    if not quiet:
-        print(*args, flush=True)
-
-
-# --- the teacher (a wide ReLU network, only used to produce soft targets) -----------------
-
-
-def teacher_init(sizes: tuple[int, ...], rng: np.random.Generator) -> list[np.ndarray]:
-    """He-normal weights ``(n_in, n_out)`` and zero biases, interleaved [W1, b1, W2, b2, ...]."""
-    params = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        params.append((rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(np.float32))
-        params.append(np.zeros(n_out, dtype=np.float32))
-    return params
-
-
-def teacher_logits(params: list[np.ndarray], x: np.ndarray, chunk: int = 5000) -> np.ndarray:
-    out = []
-    for start in range(0, x.shape[0], chunk):
-        a = x[start:start + chunk]
-        for i in range(0, len(params) - 2, 2):
-            a = np.maximum(a @ params[i] + params[i + 1], 0)
-        out.append(a @ params[-2] + params[-1])
-    return np.concatenate(out)
-
-
-def teacher_gradients(params: list[np.ndarray], x: np.ndarray, target: np.ndarray):
-    """Mean softmax cross-entropy against ``target`` (N, 10) and its gradients."""
-    acts = [x]
-    a = x
-    for i in range(0, len(params) - 2, 2):
-        a = np.maximum(a @ params[i] + params[i + 1], 0)
-        acts.append(a)
-    z = a @ params[-2] + params[-1]
-    log_p = log_softmax(z)
-    n = x.shape[0]
-    loss = float(-(target * log_p).sum() / n)
-    delta = (np.exp(log_p) - target) / np.float32(n)
-    grads = [None] * len(params)
-    for layer in range(len(params) // 2 - 1, -1, -1):
-        grads[2 * layer] = acts[layer].T @ delta
-        grads[2 * layer + 1] = delta.sum(axis=0)
-        if layer:
-            delta = (delta @ params[2 * layer].T) * (acts[layer] > 0)
-    return loss, grads
-
-
-def train_teacher(recipe: TeacherRecipe, x: np.ndarray, y: np.ndarray, val: mnist.Split,
-                  rngs: dict, quiet: bool) -> list[np.ndarray]:
-    flat, params = flat_views(teacher_init((x.shape[1],) + recipe.hidden + (10,), rngs["teacher_init"]))
-    opt = Adam(flat, weight_decay=recipe.weight_decay, decay=weight_mask(params))
-    n = x.shape[0]
-    steps_per_epoch = -(-n // recipe.batch_size)
-    total = recipe.epochs * steps_per_epoch
-    step = 0
-    start = time.perf_counter()
-    for epoch in range(1, recipe.epochs + 1):
-        order = rngs["teacher_shuffle"].permutation(n)
-        xe = augment(x[order], rngs["teacher_augment"], recipe.augmentation)
-        ye = onehot(y[order], recipe.label_smoothing)
-        losses = []
-        for b in range(0, n, recipe.batch_size):
-            lr = lr_at(step, total, steps_per_epoch, recipe.learning_rate, 0.0)
-            loss, grads = teacher_gradients(params, xe[b:b + recipe.batch_size],
-                                            ye[b:b + recipe.batch_size])
-            opt.step(np.concatenate([g.ravel() for g in grads]), lr)
-            losses.append(loss)
-            step += 1
-        acc = float((teacher_logits(params, val.images).argmax(1) == val.labels).mean())
-        log(quiet, f"teacher epoch {epoch:3d}/{recipe.epochs}  loss {np.mean(losses):.4f}  "
-                   f"validation {acc:.2%}  {time.perf_counter() - start:6.1f}s")
-    return params
 
 
 # --- the student (the lesson's network) ----------------------------------------------
 
 
-def student_logits(params: list[np.ndarray], x: np.ndarray) -> np.ndarray:
-    """z3 for a batch, with params [w1, b1, w2, b2, w3, b3] (float32)."""
-    acts = forward(params[0::2], params[1::2], x)
-    return acts[-2] @ params[4].T + params[5]
-
-
 def accuracy(params: list[np.ndarray], split: mnist.Split) -> float:
     return float((student_logits(params, split.images).argmax(1) == split.labels).mean())
-
-
-def fit_calibration(z: np.ndarray, targets: np.ndarray, iterations: int = 50) -> tuple[float, float]:
-    """Scale a and offset b minimising the mean binary cross-entropy of σ(a·z + b) vs ``targets``.
-
-    ``z`` (N, 10) pre-activations, ``targets`` (N, 10) in [0, 1] (the one-hot labels).
-    The cost is convex in (a, b), so Newton's method with a backtracking line search
-    converges in a handful of steps.
-    """
-    z = np.asarray(z, dtype=np.float64).ravel()
-    t = np.asarray(targets, dtype=np.float64).ravel()
-
-    def cost(a, b):
-        u = a * z + b
-        return float(np.mean(np.logaddexp(0, u) - t * u))
-
-    a, b = 1.0, 0.0
-    for _ in range(iterations):
-        u = a * z + b
-        p = 0.5 * (1 + np.tanh(0.5 * u))
-        r = p - t
-        g = np.array([np.mean(r * z), np.mean(r)])
-        s = p * (1 - p)
-        h = np.array([[np.mean(s * z * z), np.mean(s * z)], [np.mean(s * z), np.mean(s)]])
-        d = np.linalg.solve(h + 1e-12 * np.eye(2), g)
-        step, c0 = 1.0, cost(a, b)
-        while cost(a - step * d[0], b - step * d[1]) > c0 and step > 1e-6:
-            step /= 2
-        a, b = a - step * d[0], b - step * d[1]
-        if np.abs(step * d).max() < 1e-10:
-            break
-    return float(a), float(b)
-
-
-def cost_and_delta(z: np.ndarray, y: np.ndarray, recipe: Recipe, alpha: float = 0.0,
-                   soft: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-    """The training cost of one minibatch and its gradient ∂C/∂z3.
-
-    ``z`` (k + u, 10): the output pre-activations of k digits followed by u non-digits;
-    ``y`` (k, 10) the digits' targets (one-hot); ``soft`` the teacher's (k, 10), if any.
-    Over the digits: softmax_weight · [(1 − α)·CE(softmax z, y) + α·T²·CE(softmax z/T, teacher)]
-    + sigmoid_weight · BCE(σ(z), y) on the label's output (``sigmoid_on="label"``) or on all
-    ten; over the non-digits: nondigit_weight · Σⱼ BCE(σ(zⱼ), 0), ten outputs saying "no"; and
-    the optional energy hinges. Summed over the batch and divided by k (per digit, so the
-    non-digits add to the digits' cost).
-    """
-    k = y.shape[0]
-    m = np.float32(k)
-    loss = 0.0
-    delta = np.zeros_like(z)
-    w_softmax = np.float32(recipe.softmax_weight)
-    if w_softmax:
-        log_p = log_softmax(z[:k])
-        if alpha < 1:
-            loss += float(w_softmax) * (1 - alpha) * float(-(y * log_p).sum() / m)
-            delta[:k] += w_softmax * np.float32(1 - alpha) * (np.exp(log_p) - y)
-        if alpha:
-            temp = np.float32(recipe.temperature)
-            log_q = log_softmax(z[:k] / temp)
-            loss += float(w_softmax) * alpha * float(-(soft * log_q).sum() / m) * float(temp) ** 2
-            delta[:k] += w_softmax * np.float32(alpha) * temp * (np.exp(log_q) - soft)
-    if recipe.sigmoid_weight or (recipe.nondigit_weight and z.shape[0] > k):
-        # ten yes/no questions: one-hot for a digit, all "no" for a non-digit
-        target = np.zeros_like(z)
-        target[:k] = y
-        weight = np.empty_like(z)
-        weight[:k] = np.float32(recipe.sigmoid_weight) * (y if recipe.sigmoid_on == "label" else 1)
-        weight[k:] = np.float32(recipe.nondigit_weight)
-        loss += float((weight * (np.logaddexp(0, z) - target * z)).sum() / m)
-        delta += weight * (sigmoid(z) - target)
-    w_energy = np.float32(recipe.energy_weight)
-    if w_energy:
-        # squared hinges on the log-sum-exp of z3: digits above m_in, non-digits below m_out
-        m_in, m_out = recipe.energy_margins
-        lse = np.logaddexp.reduce(z, axis=1, keepdims=True)
-        p = np.exp(z - lse)
-        gap = np.where(np.arange(z.shape[0])[:, None] < k, np.maximum(m_in - lse, 0), -np.maximum(lse - m_out, 0))
-        loss += float(w_energy) * float((gap ** 2).sum() / m)
-        delta += w_energy * np.float32(-2.0) * gap.astype(z.dtype) * p
-    return loss, delta / m
 
 
 def snapshot_steps(total: int, count: int, first: int = 1) -> list[int]:
@@ -528,42 +209,6 @@ def training_data(recipe: Recipe, data: mnist.Mnist) -> tuple[np.ndarray, np.nda
     return np.ascontiguousarray(x, dtype=np.float32), y, val
 
 
-def calibration_data(recipe: Recipe, data: mnist.Mnist) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs, targets) the sigmoid calibration is fitted on, per ``calibrate_on``: digits
-    with one-hot targets, and with ``validation+nondigits`` the choose split's non-digits
-    with all-zero targets. Empty for ``none``."""
-    if recipe.calibrate_on == "none":
-        return np.zeros((0, 784), np.float32), np.zeros((0, 10), np.float32)
-    calib = data.train if recipe.calibrate_on == "train" else data.validation
-    images, targets = calib.images, onehot(calib.labels)
-    if recipe.calibrate_on == "validation+nondigits":
-        chosen, _ = choose_nondigits(recipe)
-        images = np.concatenate([images, chosen])
-        targets = np.concatenate([targets, np.zeros((len(chosen), 10), np.float32)])
-    return images, targets
-
-
-def served(params: list[np.ndarray], cal_x: np.ndarray, cal_t: np.ndarray) -> tuple[Network, tuple[float, float]]:
-    """The served network for trained ``params`` [w1, b1, w2, b2, w3, b3]: σ(a·z3 + b) fitted
-    to ``cal_t`` on ``cal_x`` and folded into layer 3 (w3 ← a·w3, b3 ← a·b3 + b); a = 1,
-    b = 0 without calibration data. Returns the network and (a, b)."""
-    w = [np.asarray(p, dtype=np.float64) for p in params]
-    a, b = (1.0, 0.0) if not len(cal_x) else fit_calibration(student_logits(w, cal_x.astype(np.float64)), cal_t)
-    w[4], w[5] = a * w[4], a * w[5] + b
-    return Network(tuple(w[0::2]), tuple(w[1::2])), (a, b)
-
-
-def choose_nondigits(recipe: Recipe) -> tuple[np.ndarray, np.ndarray]:
-    """The choose split of the non-digits (inputs, kind indices), made once per process."""
-    key = ("choose", recipe.choose_per_kind, recipe.nondigit_seed)
-    if key not in _NONDIGIT_CACHE:
-        _NONDIGIT_CACHE[key] = nondigits.dataset("choose", recipe.choose_per_kind, recipe.nondigit_seed)
-    return _NONDIGIT_CACHE[key]
-
-
-_NONDIGIT_CACHE: dict = {}
-
-
 def train(recipe: Recipe, seed: int, quiet: bool = False, data: mnist.Mnist | None = None,
           teacher_file: Path | None = None):
     """Train per ``recipe``; returns ``(network, info)`` where info goes into the card.
@@ -619,174 +264,7 @@ def train(recipe: Recipe, seed: int, quiet: bool = False, data: mnist.Mnist | No
     return network, info
 
 
-
-RULE_TEXT = ("not-a-digit when the strongest of the ten outputs is below min_confidence; otherwise "
-             "unsure when the runner-up reaches max_ratio of the strongest (compared by odds a/(1 - a) "
-             "when odds is true, else by activation); otherwise digit")
-
-
-def choose_verdict(shipped: Network, recipe: Recipe, data: mnist.Mnist) -> tuple[Rule, dict, selective.Goals]:
-    """The answer rule's thresholds, chosen on MNIST validation digits (held out from training
-    when ``train_on`` is "train") and the choose split of the non-digits; and what it does there."""
-    val_out = shipped.forward(data.validation.images)[-1]
-    nd_x, nd_kinds = choose_nondigits(recipe)
-    nd_out = shipped.forward(nd_x)[-1]
-    goals = selective.Goals(max_declined=recipe.rule_max_declined)
-    choice = selective.choose_rule(val_out, data.validation.labels, nd_out, nd_kinds, goals,
-                                   recipe.rule_odds, (recipe.rule_max_ratio,))
-    rule = choice.rule
-    chosen = {
-        "validation": selective.rates(val_out, rule, data.validation.labels),
-        "nondigits": {kind: selective.rates(nd_out[nd_kinds == i], rule)
-                      for i, kind in enumerate(nondigits.KINDS)},
-        "nondigits_declined": round(choice.nondigits_declined, 5),
-        "lowest_kind_declined": round(choice.lowest_kind, 5),
-        "shortfall": round(choice.shortfall, 4) if np.isfinite(choice.shortfall) else None,
-    }
-    return rule, chosen, goals
-
-
-def verdict_card(rule: Rule, recipe: Recipe, goals: selective.Goals, chosen: dict, measured: dict) -> dict:
-    """card["verdict"]: the rule, its thresholds (read by model.answer.Rule.from_card), how
-    they were chosen, and what they do on data no choice was made on."""
-    return {
-        "rule": RULE_TEXT,
-        "thresholds": rule.as_dict(),
-        "chosen_on": {
-            "digits": "MNIST validation split (10,000; held out from training)"
-                      if recipe.train_on == "train" else "MNIST validation split (also trained on)",
-            "nondigits": f"choose split of training/nondigits.py, {recipe.choose_per_kind} per kind",
-            "objective": (
-                f"min_confidence: at most {goals.max_declined:.1%} of the validation digits declined; within "
-                f"that, the smallest shortfall m: non-digits let through ≤ m × {1 - goals.nondigits_declined:.0%} "
-                f"on average and ≤ m × {1 - goals.every_kind:.0%} of every kind, named digits wrong "
-                f"≤ m × {1 - goals.named_accuracy:.1%} (m ≤ 1: every goal met). max_ratio and odds are fixed "
-                f"by the recipe: 'unsure' means the runner-up's odds reach {recipe.rule_max_ratio:g} of the winner's"),
-            "goals": dataclasses.asdict(goals),
-        },
-        "on_choose_data": chosen,
-        "measured": {k: v for k, v in measured.items() if k != "confusion"},
-        "confusion": measured["confusion"],
-    }
-
-
-def model_card(path: Path, network: Network, recipe: Recipe, seed: int, info: dict,
-               data: mnist.Mnist, verdict: dict | None = None, checkpoints_meta: dict | None = None) -> dict:
-    """The card for the weights file at ``path`` (scored from the file itself)."""
-    shipped = Network.load(path)
-    test_pred = shipped.predict(data.test.images)
-    val_pred = shipped.predict(data.validation.images)
-    return {
-        "name": NAME,
-        "file": path.name,
-        "sha256": file_sha256(path),
-        "architecture": {"sizes": list(SIZES), "activation": "sigmoid",
-                         "output": "ten sigmoid activations; argmax is the answer"},
-        "parameters": shipped.num_parameters,
-        "test_accuracy": round(float((test_pred == data.test.labels).mean()), 5),
-        "validation_accuracy": round(float((val_pred == data.validation.labels).mean()), 5),
-        "validation_held_out": recipe.train_on == "train",
-        "confusion_matrix": confusion_matrix(data.test.labels, test_pred).tolist(),
-        "recipe": recipe.as_dict(),
-        "calibration": info["calibration"],
-        **({"teacher_validation_accuracy": info["teacher_validation_accuracy"]}
-           if "teacher_validation_accuracy" in info else {}),
-        "seed": seed,
-        "training_seconds": info["training_seconds"],
-        "history": info["history"],
-        **({"verdict": verdict} if verdict is not None else {}),
-        **({"checkpoints": checkpoints_meta} if checkpoints_meta is not None else {}),
-        "numpy": np.__version__,
-        "python": sys.version.split()[0],
-        "command": "python -m training.train",
-    }
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)
-
-
-def write_checkpoints(out: Path, info: dict, data: mnist.Mnist) -> dict:
-    """The run's snapshots beside the weights file ``out`` (format: model/checkpoints.py);
-    each one's MNIST test accuracy by the served forward pass on its float32 arrays.
-    Returns what the model card says about them."""
-    npz_path, json_path = checkpoints.paths(out)
-    snaps = info["snapshots"]
-    arrays = {name: np.stack([s["network"].to_arrays()[name] for s in snaps]).astype(np.float32)
-              for name in ARRAY_NAMES}
-    shipped = Network.load(out)
-    for name, a in shipped.to_arrays().items():  # the last snapshot is the shipped network, bit for bit
-        if not np.array_equal(arrays[name][-1], a.astype(np.float32)):
-            raise AssertionError(f"the last snapshot's {name} differs from {out.name}")
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    _write_atomically(npz_path, buffer.getvalue())
-    records = []
-    for i, s in enumerate(snaps):
-        net = Network.from_arrays({name: a[i] for name, a in arrays.items()})
-        accuracy = float((net.predict(data.test.images) == data.test.labels).mean())
-        records.append({"id": i, "step": s["step"], "examples_seen": s["examples_seen"],
-                        "epoch": round(s["step"] / info["steps_per_epoch"], 5),
-                        "cost": round(s["cost"], 6), "test_accuracy": round(accuracy, 5),
-                        "calibration": {k: round(v, 6) for k, v in s["calibration"].items()}})
-    meta = {
-        "name": NAME,
-        "file": npz_path.name,
-        "sha256": file_sha256(npz_path),
-        "model_file": out.name,
-        "model_sha256": file_sha256(out),
-        "count": len(records),
-        "convention": (
-            "Each snapshot is a 784-16-16-10 sigmoid network served as a' = σ(W a + b), float32. "
-            "Snapshot i holds the weights the run kept after `step` minibatches (the exponential "
-            "moving average of the iterates; the initial random weights at step 0), calibrated like "
-            "the final network — σ(a·z3 + b) fitted on the same held-out data and folded into layer 3 — "
-            "so every snapshot's outputs read like the served ones. The last snapshot is the shipped "
-            "weights, bit for bit. examples_seen counts every training example presented (digits and "
-            "non-digits); epoch = step / steps per epoch (fractional). cost: the training cost of the "
-            "uncalibrated weights on a fixed, undistorted sample of training digits and non-digits. "
-            "test_accuracy: MNIST test, model.network.Network.forward on the float32 arrays."),
-        "snapshots": records,
-        "curve": {"every_steps": info["curve_every"],
-                  "what": "mean training cost of the minibatches since the previous point (distorted images)",
-                  "examples_seen": [int(e) for e, _ in info["curve"]],
-                  "cost": [round(c, 5) for _, c in info["curve"]]},
-    }
-    _write_atomically(json_path, (json.dumps(meta, indent=1) + "\n").encode())
-    return {"file": npz_path.name, "metadata": json_path.name, "count": len(records),
-            "sha256": meta["sha256"]}
-
-
 # --- command line ----------------------------------------------------------------------
-
-
-def _parse_value(text: str, current):
-    if isinstance(current, bool):
-        return text.lower() in ("1", "true", "yes")
-    if isinstance(current, tuple):
-        return tuple(type(v)(t) for v, t in zip(current, text.split(","))) if current else \
-            tuple(int(t) for t in text.split(",") if t)
-    if current is None:
-        return None if text.lower() == "none" else int(text)
-    return type(current)(text)
-
-
-def apply_override(recipe, key: str, text: str):
-    """``recipe`` with the dotted field ``key`` (e.g. ``teacher.epochs``) set from ``text``."""
-    head, _, rest = key.partition(".")
-    if not dataclasses.is_dataclass(recipe) or not any(f.name == head for f in dataclasses.fields(recipe)):
-        raise ValueError(f"unknown recipe field {key!r}")
-    current = getattr(recipe, head)
-    if rest:
-        value = apply_override(current, rest, text)
-    else:
-        try:
-            value = _parse_value(text, current)
-        except ValueError:
-            raise ValueError(f"cannot read {text!r} as a value for {key!r}") from None
-    return dataclasses.replace(recipe, **{head: value})
 
 
 def main(argv: list[str] | None = None) -> int:
