@@ -106,7 +106,8 @@ def model_card(path: Path, network: Network, recipe: Recipe, seed: int, info: di
     }
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write beside ``path`` then rename: a reader never sees half a file."""
     partial = path.with_name(path.name + ".partial")
     partial.write_bytes(data)
     partial.replace(path)
@@ -126,7 +127,7 @@ def write_checkpoints(out: Path, info: dict, data: mnist.Mnist) -> dict:
             raise AssertionError(f"the last snapshot's {name} differs from {out.name}")
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    _write_atomically(npz_path, buffer.getvalue())
+    write_atomically(npz_path, buffer.getvalue())
     records = []
     for i, s in enumerate(snaps):
         net = Network.from_arrays({name: a[i] for name, a in arrays.items()})
@@ -158,6 +159,6 @@ def write_checkpoints(out: Path, info: dict, data: mnist.Mnist) -> dict:
                   "examples_seen": [int(e) for e, _ in info["curve"]],
                   "cost": [round(c, 5) for _, c in info["curve"]]},
     }
-    _write_atomically(json_path, (json.dumps(meta, indent=1) + "\n").encode())
+    write_atomically(json_path, (json.dumps(meta, indent=1) + "\n").encode())
     return {"file": npz_path.name, "metadata": json_path.name, "count": len(records),
             "sha256": meta["sha256"]}

@@ -26,11 +26,7 @@ def flat_views(arrays: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
     which matters for the small minibatches the student trains with.
     """
     flat = np.concatenate([np.asarray(a, dtype=np.float32).ravel() for a in arrays])
-    views, offset = [], 0
-    for a in arrays:
-        views.append(flat[offset:offset + a.size].reshape(a.shape))
-        offset += a.size
-    return flat, views
+    return flat, split_like(flat, arrays)
 
 
 def split_like(flat: np.ndarray, arrays: list[np.ndarray]) -> list[np.ndarray]:

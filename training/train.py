@@ -65,7 +65,7 @@ from model.network import Network, backprop, forward
 from training import mnist, nondigits, selective, strokes
 from training.augment import augment
 from training.calibrate import calibration_data, served
-from training.card import choose_verdict, model_card, verdict_card, write_checkpoints
+from training.card import choose_verdict, model_card, verdict_card, write_atomically, write_checkpoints
 from training.cost import cost_and_delta, mixup, onehot, softmax, student_logits
 from training.evaluate import DEFAULT_WEIGHTS as DEFAULT_OUT
 from training.evaluate import EXAMPLES, write_examples
@@ -333,9 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     card = model_card(out, network, recipe, args.seed, info, data,
                       verdict_card(rule, recipe, goals, chosen, measured), checkpoints_meta)
     card_path = out.with_suffix(".json")
-    partial = card_path.with_name(card_path.name + ".partial")
-    partial.write_text(json.dumps(card, indent=2) + "\n")
-    partial.replace(card_path)
+    write_atomically(card_path, (json.dumps(card, indent=2) + "\n").encode())
     if out.resolve() == DEFAULT_OUT.resolve():
         write_examples(EXAMPLES, data.test)
     # The test accuracy is in the card; it is not printed so it cannot steer experiments.
