@@ -35,7 +35,19 @@ def paths(weights: str | Path) -> tuple[Path, Path]:
 
 
 def load(weights: str | Path, expected_model_sha256: str | None = None) -> tuple[list[Network], dict]:
-    """The snapshots beside ``weights`` and their metadata.
+    """The snapshots beside ``weights`` as networks, and their metadata (see :func:`load_arrays`)."""
+    arrays, meta = load_arrays(weights, expected_model_sha256)
+    return [network_at(arrays, i) for i in range(meta["count"])], meta
+
+
+def network_at(arrays: dict[str, np.ndarray], i: int) -> Network:
+    """Snapshot ``i`` of the stacked arrays :func:`load_arrays` returns."""
+    return Network.from_arrays({name: a[i] for name, a in arrays.items()})
+
+
+def load_arrays(weights: str | Path, expected_model_sha256: str | None = None) -> tuple[dict[str, np.ndarray], dict]:
+    """The snapshots beside ``weights`` as the stacked float32 arrays of the file (half the
+    memory of twenty float64 networks), and their metadata.
 
     :class:`WeightsError` if a file is missing or unreadable, the arrays do not match the
     metadata, or the snapshots belong to other weights than ``expected_model_sha256``
@@ -63,5 +75,4 @@ def load(weights: str | Path, expected_model_sha256: str | None = None) -> tuple
     count = meta.get("count")
     if any(a.shape[0] != count for a in arrays.values()) or len(meta.get("snapshots", ())) != count:
         raise WeightsError(f"{npz_path.name} and {json_path.name} disagree on the number of snapshots")
-    networks = [Network.from_arrays({name: a[i] for name, a in arrays.items()}) for i in range(count)]
-    return networks, meta
+    return arrays, meta

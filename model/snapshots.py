@@ -35,19 +35,23 @@ SUFFIX = ".checkpoints.npz"
 class Run:
     """The snapshots of one training run, checked.
 
-    ``networks[i]`` is snapshot ``i``; ``checkpoints[i]`` its record as the API gives it
-    (``id``, ``examples_seen``, ``epoch``, ``cost``, ``test_accuracy``); ``curve`` the finer
-    cost curve as records (``examples_seen``, ``cost``); ``sha256`` that of the ``.npz``.
+    ``network(i)`` is snapshot ``i`` (made when asked for, from the file's float32 arrays,
+    which is all a worker keeps); ``checkpoints[i]`` its record as the API gives it (``id``,
+    ``examples_seen``, ``epoch``, ``cost``, ``test_accuracy``); ``curve`` the finer cost curve
+    as records (``examples_seen``, ``cost``); ``sha256`` that of the ``.npz``.
     """
 
-    networks: tuple[Network, ...]
+    arrays: dict[str, np.ndarray]
     checkpoints: tuple[dict[str, Any], ...]
     curve: tuple[dict[str, Any], ...]
     sha256: str
 
     @property
     def count(self) -> int:
-        return len(self.networks)
+        return len(self.checkpoints)
+
+    def network(self, i: int) -> Network:
+        return checkpoints.network_at(self.arrays, i)
 
 
 def default_path(weights: str | Path) -> Path:
@@ -123,14 +127,15 @@ def load(path: str | Path, served: Network, served_sha256: str) -> Run:
     beside = path.with_name(path.name[:-len(SUFFIX)] + ".npz")
     name = checkpoints.paths(beside)[1].name
     try:
-        networks, meta = checkpoints.load(beside, served_sha256)
-    except (AttributeError, TypeError) as exc:  # metadata of the wrong shape (not an object, …)
+        arrays, meta = checkpoints.load_arrays(beside, served_sha256)
+        count = meta["count"]
+        last = checkpoints.network_at(arrays, count - 1) if count else None
+    except (AttributeError, TypeError, KeyError) as exc:  # metadata of the wrong shape (not an object, …)
         raise WeightsError(f"{name} does not have the layout of model/checkpoints.py ({exc})") from None
-    if not networks:
+    if last is None:
         raise WeightsError(f"{name} holds no snapshots")
     records = _records(meta, name)
-    last = networks[-1]
     same = all(np.array_equal(a, b) for a, b in zip(last.weights + last.biases, served.weights + served.biases))
     if last.sizes != served.sizes or not same:
         raise WeightsError(f"the last snapshot in {path.name} is not the served network")
-    return Run(tuple(networks), tuple(records), tuple(_curve(meta, name)), str(meta.get("sha256")))
+    return Run(arrays, tuple(records), tuple(_curve(meta, name)), str(meta.get("sha256")))

@@ -71,7 +71,7 @@ def network_for(s: State, checkpoint: int | None) -> Network:
         assert s.network is not None
         return s.network
     assert s.run is not None
-    return s.run.networks[checkpoint]
+    return s.run.network(checkpoint)
 
 
 def _names(names: list[str], most: int = 5) -> str:
@@ -223,4 +223,4 @@ def examples():
     chosen = np.random.default_rng().choice(pool, size=min(n, len(pool)), replace=False)
     return jsonify({"examples": [
         {"label": int(ex.labels[i]), "index": int(ex.indices[i]),
-         "pixels": _rounded(ex.images[i], 4)} for i in chosen]})
+         "pixels": _rounded(ex.pixels(i), 4)} for i in chosen]})

@@ -32,9 +32,13 @@ MODEL_VERSION = "1"
 
 @dataclass
 class Examples:
-    images: np.ndarray  # (K, 784) float32 in [0, 1]
+    images: np.ndarray  # (K, 784) uint8, as stored (a quarter of float32's memory in every worker)
     labels: np.ndarray  # (K,) int
     indices: np.ndarray  # (K,) index into the MNIST test split
+
+    def pixels(self, i: int) -> np.ndarray:
+        """Example ``i`` as the network takes it: (784,) float32 in [0, 1]."""
+        return self.images[i].astype(np.float32) / 255.0
 
 
 @dataclass
@@ -88,7 +92,7 @@ def _load_network(weights_path: Path, card_path: Path) -> tuple[Network, dict[st
 def _load_examples(path: Path, logger: logging.Logger) -> Examples | None:
     try:
         with np.load(path, allow_pickle=False) as npz:
-            images = npz["images"].astype(np.float32) / 255.0
+            images = npz["images"]
             labels, indices = npz["labels"].astype(int), npz["indices"].astype(int)
     except Exception as exc:  # any unreadable file: examples are optional, predictions are not
         logger.warning("examples unavailable: %s is not readable (%s)", path, exc)
@@ -125,7 +129,7 @@ def _training_document(run: Run) -> dict[str, Any]:
 
 def snapshot_document(run: Run, k: int) -> dict[str, Any]:
     """The /api/training/<k> body: snapshot k's layers, as /api/model gives them."""
-    network = run.networks[k]
+    network = run.network(k)
     return {"id": k, "examples_seen": run.checkpoints[k]["examples_seen"],
             "layers": [{"weights": np.round(w, 6).tolist(), "biases": np.round(b, 6).tolist()}
                        for w, b in zip(network.weights, network.biases)]}

@@ -87,7 +87,8 @@ def test_each_recorded_accuracy_is_the_served_forward_pass(client, app, run, sna
     """Every snapshot's test_accuracy is what Network.forward gives on MNIST test with that
     snapshot's weights, as loaded by model.checkpoints — and those are the weights served."""
     networks, meta = snapshots
-    served = app.extensions["digits"].run.networks
+    run_served = app.extensions["digits"].run
+    served = [run_served.network(k) for k in range(run_served.count)]
     assert len(networks) == len(served) == len(run["checkpoints"]) == meta["count"]
     for net, mine, record in zip(networks, served, run["checkpoints"]):
         for a, b in zip(net.weights + net.biases, mine.weights + mine.biases):
@@ -112,7 +113,8 @@ def test_the_list_is_cacheable(client):
 @pytest.mark.snapshots
 def test_every_snapshot_has_its_weights_in_the_model_layout(client, app, run):
     model = client.get("/api/model").get_json()
-    networks = app.extensions["digits"].run.networks
+    loaded = app.extensions["digits"].run
+    networks = [loaded.network(k) for k in range(loaded.count)]
     for record, net in zip(run["checkpoints"], networks):
         response = client.get(f"/api/training/{record['id']}")
         assert response.status_code == 200 and response.mimetype == "application/json"
@@ -183,7 +185,7 @@ def test_the_last_snapshot_answers_exactly_as_the_served_network(client, run, mn
 
 @pytest.mark.snapshots
 def test_the_first_snapshot_answers_as_its_own_weights(client, app, run):
-    first = app.extensions["digits"].run.networks[0]
+    first = app.extensions["digits"].run.network(0)
     served = post(client, "/api/predict", SEVEN)
     answer = post(client, "/api/predict", {**SEVEN, "checkpoint": 0})
     assert answer["model"]["checkpoint"] == {"id": 0, "examples_seen": run["checkpoints"][0]["examples_seen"]}
@@ -215,7 +217,7 @@ def test_a_batch_is_answered_by_one_snapshot(client, run, mnist):
 @pytest.mark.snapshots
 def test_explain_starts_from_the_snapshot(client, app, run, mnist):
     k = len(run["checkpoints"]) // 2
-    net = app.extensions["digits"].run.networks[k]
+    net = app.extensions["digits"].run.network(k)
     drawing = {"pixels": mnist.test.images[7].tolist()}
     target = int(mnist.test.labels[7])
     answer = post(client, "/api/explain", {**drawing, "checkpoint": k, "target": target, "steps": 3})
