@@ -254,9 +254,11 @@ def test_what_is_no_digit_is_said_so_and_a_7_after_it_is_a_7(page, name):
     assert page.locator("[role=alert]").inner_text() == ""
     # The picture of the network stays: the activations are still the real ones.
     assert network_label(page).startswith(f"The network: output {answer['digit']} is the brightest")
+    assert "is-not-a-digit" in page.get_attribute("#network", "class")  # its strongest output, not celebrated
     page.keyboard.press("Escape")
     settle(page)
     mouse_draw(page, on_pad(page, 7))
     settle(page)
     assert announced_digit(status(page)) == 7
     assert page.get_attribute("#status", "data-state") == "digit"
+    assert "is-not-a-digit" not in page.get_attribute("#network", "class")
