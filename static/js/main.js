@@ -1,9 +1,9 @@
 /**
  * Wiring: drawing surface → scheduler → API → views. The page's state is the one `state`
- * object below; requests belong to the schedulers, pixels to the views. "Why did it say
- * that?", a flow with requests and state of its own, is a module of its own
- * (explain-flow.js), told here when the drawing has settled or changed; it writes only its
- * own fields of `state`.
+ * object below; requests belong to the schedulers, pixels to the views. The two flows with
+ * requests and state of their own, "Why did it say that?" (explain-flow.js) and "Watch it
+ * learn" (learn-flow.js), are modules of their own, told here when the drawing has settled
+ * or changed; each writes only its own fields of `state`.
  *
  * Hooks for tests and bench/page_latency.py, on document.body.dataset:
  *   seq           the number of the newest request (bumped when one is superseded)
@@ -17,6 +17,7 @@
  *   explainSeq    the newest /api/explain request (bumped when one is superseded)
  *   explainAnswerSeq  the explain request whose answer is fully on screen, the what-if
  *                 steps walked through to the last; equal to `explainSeq` when settled
+ * Set by learn-flow.js:
  *   learn         "ready" once "Watch it learn" has GET /api/training on screen (the card
  *                 loads nothing before it is first opened), "unavailable" when it cannot
  *   learnSeq      the newest snapshot request (weights, and the drawing as it reads it)
@@ -26,6 +27,7 @@
 import * as api from "./api.js";
 import { createDrawing } from "./draw.js";
 import { createExplainFlow } from "./explain-flow.js";
+import { createLearnFlow } from "./learn-flow.js";
 import { createScheduler } from "./scheduler.js";
 import * as share from "./share.js";
 import { createExampleView } from "./views/example.js";
@@ -58,7 +60,7 @@ const state = {
   target: null,      // the digit chosen under "What did you mean?", or null
   steps: 0,          // gradient steps asked of the what-if copy (0: the served weights)
   shownStep: 0,      // the step on screen (behind `steps` while the steps are walked through)
-  // "Watch it learn", once its card has been opened:
+  // "Watch it learn" (written by learn-flow.js), once its card has been opened:
   run: null,         // GET /api/training: the snapshots and the cost curve
   snapshot: 0,       // the snapshot chosen (slider, keys, play)
 };
@@ -86,24 +88,19 @@ const explaining = createExplainFlow({
   whatIf: { step: $("step-1"), ten: $("step-10"), reset: $("step-reset"), text: $("whatif-text") },
   lesson: $("lesson"), empty: $("explain-empty"), live: $("explain-live"),
 }, { state, hooks, network, alert: showAlert });
+const learning = createLearnFlow({
+  details: $("learn-details"),
+  body: $("learn-body"), slider: $("learn-slider"), play: $("learn-play"), when: $("learn-when"),
+  accuracy: $("learn-accuracy"), curveSvg: $("learn-curve"), weights: $("learn-weights"),
+  verdict: $("learn-verdict"), outputs: $("learn-outputs"), live: $("learn-live"), message: $("learn-message"),
+}, { state, hooks, alert: showAlert });
+
 const scheduler = createScheduler({
   predict: (job, signal) => api.predict(job.input, signal),
   onIssue: (n) => { hooks.seq = String(n); },
   onAnswer: render,
   onError: failed,
   throttleMs: THROTTLE_MS,
-});
-
-// "Watch it learn" asks for one snapshot at a time: its weights and, when there is a
-// settled drawing, that snapshot's answer to it. Newest wins; throttled while the slider
-// is dragged. The view itself is imported when the card is first opened.
-let learning = null;
-const learner = createScheduler({
-  predict: askSnapshot,
-  onIssue: (n) => { hooks.learnSeq = String(n); },
-  onAnswer: learned,
-  onError: learnFailed,
-  throttleMs: 150,
 });
 
 // --- answers to views ------------------------------------------------------------------
@@ -255,7 +252,7 @@ $("example").addEventListener("click", async () => {
 function settled(input) {
   state.settled = input;
   explaining.settled();
-  relearn();
+  learning.settled();
 }
 
 /** The drawing changed (or is gone): everything said about the old one goes. */
@@ -263,8 +260,7 @@ function forgetDrawing() {
   state.settled = null;
   explaining.forget();
   shareView.forget();
-  if (learning) learning.forgetAnswer();
-  relearn();
+  learning.forget();
 }
 
 // --- sharing a drawing by link -------------------------------------------------------
@@ -296,71 +292,6 @@ function openLink() {
 }
 
 window.addEventListener("hashchange", openLink);
-
-// --- "Watch it learn": the snapshots of the training run --------------------------------
-
-const learnDetails = $("learn-details");
-learnDetails.addEventListener("toggle", openLearning);
-
-let opening = false;
-
-/** The first time the card is opened (and again after a failure): the view, then the run. */
-async function openLearning() {
-  if (!learnDetails.open || state.run || opening) return;
-  opening = true;
-  try {
-    if (!learning) {
-      const { createLearning } = await import("./views/learning.js");
-      learning = createLearning({
-        body: $("learn-body"), slider: $("learn-slider"), play: $("learn-play"), when: $("learn-when"),
-        accuracy: $("learn-accuracy"), curveSvg: $("learn-curve"), weights: $("learn-weights"),
-        verdict: $("learn-verdict"), outputs: $("learn-outputs"), live: $("learn-live"), message: $("learn-message"),
-      }, { onPick: pickSnapshot });
-    }
-    state.run = await api.getTraining();
-  } catch (err) {
-    const text = `The training run cannot be shown: ${err.message}`;
-    if (learning) learning.unavailable(text); else outputs.alert(text);
-    hooks.learn = "unavailable";
-    return;
-  } finally {
-    opening = false;
-  }
-  learning.setRun(state.run);
-  hooks.learn = "ready";
-  pickSnapshot(state.snapshot, "settle");
-}
-
-/** `how`: "drag" when the slider moves (throttled, the newest sent last), else at once. */
-function pickSnapshot(id, how) {
-  state.snapshot = id;
-  const job = () => ({ id, model: state.model ? state.model.sha256 : null, input: state.settled });
-  if (how === "drag") learner.soon(job);
-  else learner.now(job());
-}
-
-/** Ask again for the snapshot on screen: the drawing it reads has changed (or gone). */
-function relearn() {
-  if (state.run) pickSnapshot(state.snapshot, "settle");
-}
-
-async function askSnapshot(job, signal) {
-  const [snapshot, answer] = await Promise.all([
-    api.getSnapshot(job.id, job.model, signal),
-    job.input ? api.predict({ ...job.input, checkpoint: job.id }, signal) : null,
-  ]);
-  return { snapshot, answer };
-}
-
-function learned(result, job, mine) {
-  learning.show({ id: job.id, layers: result.snapshot.layers, answer: result.answer });
-  hooks.learnAnswerSeq = String(mine);
-}
-
-function learnFailed(err, job, mine) {
-  learning.fail(`Snapshot ${job.id + 1} could not be loaded: ${err.message}`);
-  hooks.learnAnswerSeq = String(mine);
-}
 
 // --- the model and the neuron inspector ----------------------------------------------
 
