@@ -1,6 +1,9 @@
 /**
  * Wiring: drawing surface → scheduler → API → views. The page's state is the one `state`
- * object below; requests belong to the scheduler, pixels to the views.
+ * object below; requests belong to the schedulers, pixels to the views. The two flows with
+ * requests and state of their own, "Why did it say that?" (explain-flow.js) and "Watch it
+ * learn" (learn-flow.js), are modules of their own, told here when the drawing has settled
+ * or changed; each writes only its own fields of `state`.
  *
  * Hooks for tests and bench/page_latency.py, on document.body.dataset:
  *   seq           the number of the newest request (bumped when one is superseded)
@@ -10,9 +13,11 @@
  *                 on the animation frame that first draws the verdict, network and bars.
  *   strokeEndSeq  the request sent when the last stroke ended
  *   model         "ready" once GET /api/model is drawn
+ * Set by explain-flow.js:
  *   explainSeq    the newest /api/explain request (bumped when one is superseded)
  *   explainAnswerSeq  the explain request whose answer is fully on screen, the what-if
  *                 steps walked through to the last; equal to `explainSeq` when settled
+ * Set by learn-flow.js:
  *   learn         "ready" once "Watch it learn" has GET /api/training on screen (the card
  *                 loads nothing before it is first opened), "unavailable" when it cannot
  *   learnSeq      the newest snapshot request (weights, and the drawing as it reads it)
@@ -21,30 +26,25 @@
  */
 import * as api from "./api.js";
 import { createDrawing } from "./draw.js";
+import { createExplainFlow } from "./explain-flow.js";
+import { createLearnFlow } from "./learn-flow.js";
 import { createScheduler } from "./scheduler.js";
 import * as share from "./share.js";
-import { createCost } from "./views/cost.js";
 import { createExampleView } from "./views/example.js";
 import { createGallery } from "./views/gallery.js";
 import { createModelCard } from "./views/model-card.js";
 import { createNetwork } from "./views/network.js";
 import { explainNeuron } from "./views/neuron-text.js";
 import { createNeuronView } from "./views/neuron.js";
-import { createNudges } from "./views/nudges.js";
 import { createOutputs } from "./views/outputs.js";
 import { createPreprocess } from "./views/preprocess.js";
 import { createShare } from "./views/share.js";
-import { createTarget } from "./views/target.js";
 import { createToolbar } from "./views/toolbar.js";
-import { createWhatIf } from "./views/whatif.js";
-import { createWhy } from "./views/why.js";
 import { neuronImages } from "./weights.js";
 
 const THROTTLE_MS = 100;
 /** Below this extent (CSS px) a first stroke is a speck: the server would only say 422. */
 const MIN_EXTENT = 8;
-/** The most gradient steps /api/explain takes (its `steps` option, 0–50). */
-const MAX_STEPS = 50;
 const $ = (id) => document.getElementById(id);
 const hooks = document.body.dataset;
 
@@ -53,14 +53,14 @@ const state = {
   answer: null,      // the answer on screen, or null
   example: null,     // the MNIST example on screen, or null while drawing
   selected: [1, 0],  // [layer, index] shown in the inspector
-  // "Why did it say that?" — all of it about the drawing whose answer has settled:
-  settled: null,     // that drawing as sent to the server ({strokes, …} or {pixels}), or null
+  settled: null,     // the drawing whose answer is on screen, as sent ({strokes, …} or {pixels}), or null
+  // "Why did it say that?" (written by explain-flow.js), all of it about the settled drawing:
   explanation: null, // the newest /api/explain answer about it, or null
   why: false,        // the "Why?" colours are wanted (stays on while drawing again)
   target: null,      // the digit chosen under "What did you mean?", or null
   steps: 0,          // gradient steps asked of the what-if copy (0: the served weights)
   shownStep: 0,      // the step on screen (behind `steps` while the steps are walked through)
-  // "Watch it learn", once its card has been opened:
+  // "Watch it learn" (written by learn-flow.js), once its card has been opened:
   run: null,         // GET /api/training: the snapshots and the cost curve
   snapshot: 0,       // the snapshot chosen (slider, keys, play)
 };
@@ -77,15 +77,23 @@ const exampleView = createExampleView($("example-view"));
 const modelCard = createModelCard({ badge: $("accuracy"), facts: $("model-facts") });
 const toolbar = createToolbar({ undo: $("undo"), redo: $("redo"), clear: $("clear"), hint: $("pad-hint") },
   { undo: () => drawing.undo(), redo: () => drawing.redo(), clear });
-const why = createWhy({ button: $("why"), text: $("why-text"), note: $("why-note"), frame: preprocess.inputFrame },
-  { onToggle: toggleWhy });
-const target = createTarget($("targets"), { onChoose: choose });
-const cost = createCost($("cost"));
-const nudges = createNudges({ text: $("nudge-text"), list: $("top-weights") });
-const whatIf = createWhatIf({ step: $("step-1"), ten: $("step-10"), reset: $("step-reset"), text: $("whatif-text") },
-  { onSteps: takeSteps, onReset: resetSteps });
 const shareView = createShare({ button: $("copy-link"), field: $("share-link"), message: $("share-message") },
   { onCopy: copyLink });
+const showAlert = (text) => outputs.alert(text);
+const explaining = createExplainFlow({
+  why: { button: $("why"), text: $("why-text"), note: $("why-note"), frame: preprocess.inputFrame },
+  targets: $("targets"),
+  cost: $("cost"),
+  nudges: { text: $("nudge-text"), list: $("top-weights") },
+  whatIf: { step: $("step-1"), ten: $("step-10"), reset: $("step-reset"), text: $("whatif-text") },
+  lesson: $("lesson"), empty: $("explain-empty"), live: $("explain-live"),
+}, { state, hooks, network, alert: showAlert });
+const learning = createLearnFlow({
+  details: $("learn-details"),
+  body: $("learn-body"), slider: $("learn-slider"), play: $("learn-play"), when: $("learn-when"),
+  accuracy: $("learn-accuracy"), curveSvg: $("learn-curve"), weights: $("learn-weights"),
+  verdict: $("learn-verdict"), outputs: $("learn-outputs"), live: $("learn-live"), message: $("learn-message"),
+}, { state, hooks, alert: showAlert });
 
 const scheduler = createScheduler({
   predict: (job, signal) => api.predict(job.input, signal),
@@ -93,27 +101,6 @@ const scheduler = createScheduler({
   onAnswer: render,
   onError: failed,
   throttleMs: THROTTLE_MS,
-});
-
-// Explanations ask only about a settled drawing (never mid-stroke) or when the person
-// acts; the newest wins, and a new drawing cancels whatever is on its way.
-const explainer = createScheduler({
-  predict: (job, signal) => api.explain(job.input, job.options, signal),
-  onIssue: (n) => { hooks.explainSeq = String(n); },
-  onAnswer: explained,
-  onError: explainFailed,
-});
-
-// "Watch it learn" asks for one snapshot at a time: its weights and, when there is a
-// settled drawing, that snapshot's answer to it. Newest wins; throttled while the slider
-// is dragged. The view itself is imported when the card is first opened.
-let learning = null;
-const learner = createScheduler({
-  predict: askSnapshot,
-  onIssue: (n) => { hooks.learnSeq = String(n); },
-  onAnswer: learned,
-  onError: learnFailed,
-  throttleMs: 150,
 });
 
 // --- answers to views ------------------------------------------------------------------
@@ -141,16 +128,16 @@ function render(result, job, mine) {
 }
 
 function failed(err, job, mine) {
-  forgetExplanation();
+  forgetDrawing();
   // Mid-stroke, a speck is just the start of a digit: stay quiet until the pen lifts.
   if (err.code === "empty-drawing") {
-    if (drawing.isDrawing) forget(); else showNothing();
+    if (drawing.isDrawing) forgetAnswer(); else showNothing();
   }
   else outputs.alert(err.message);
   hooks.answerSeq = String(mine);
 }
 
-function forget() {
+function forgetAnswer() {
   state.answer = null;
   network.show(null);
   preprocess.clear();
@@ -159,13 +146,13 @@ function forget() {
 }
 
 function showEmpty() {
-  forget();
+  forgetAnswer();
   outputs.clear();
   hooks.answerSeq = String(scheduler.seq);
 }
 
 function showNothing() {
-  forget();
+  forgetAnswer();
   outputs.showNothing();
 }
 
@@ -189,7 +176,7 @@ function drawingJob() {
 /** Now, superseding anything in flight (end of a stroke, undo, redo, clear). */
 function predictNow() {
   scheduler.cancel();
-  forgetExplanation();
+  forgetDrawing();
   if (drawing.isEmpty) showEmpty();
   else scheduler.now({ ...drawingJob(), settled: true });
 }
@@ -209,7 +196,7 @@ function syncToolbar() {
 
 drawing.events.addEventListener("strokestart", () => {
   if (state.example) { leaveExample(); scheduler.cancel(); }
-  forgetExplanation();
+  forgetDrawing();
   syncToolbar();
 });
 drawing.events.addEventListener("strokemove", () => {
@@ -232,7 +219,7 @@ function clear() {
   if (state.example && drawing.isEmpty) {
     leaveExample();
     scheduler.cancel();
-    forgetExplanation();
+    forgetDrawing();
     showEmpty();
     syncToolbar();
   } else drawing.clear();
@@ -247,7 +234,7 @@ $("example").addEventListener("click", async () => {
     const ex = await api.getExample($("example-digit").value || null);
     drawing.clear();                         // undoable: Undo brings the drawing back
     scheduler.cancel();
-    forgetExplanation();
+    forgetDrawing();
     state.example = ex;
     exampleView.show(ex.pixels);
     syncToolbar();
@@ -260,154 +247,20 @@ $("example").addEventListener("click", async () => {
   }
 });
 
-// --- "Why did it say that?": attribution, cost, nudges, a what-if copy ---------------
+// --- what the flows are told about the drawing --------------------------------------
 
 function settled(input) {
   state.settled = input;
-  syncExplain();
-  if (state.why) explainNow("settled");
-  relearn();
+  explaining.settled();
+  learning.settled();
 }
 
-/** The drawing changed (or is gone): everything explained about the old one goes. */
-function forgetExplanation() {
-  explainer.cancel();
-  hooks.explainAnswerSeq = String(explainer.seq);
-  whatIf.stop();
-  Object.assign(state, { settled: null, explanation: null, target: null, steps: 0, shownStep: 0 });
-  why.clear();
-  target.set(null);
-  network.setOverlay(null);
-  network.setNudges(null);
-  network.setHighlights(null);
-  network.setWhatIf(null);
-  nudges.clear();
-  $("lesson").hidden = true;
-  whatIf.say("");
+/** The drawing changed (or is gone): everything said about the old one goes. */
+function forgetDrawing() {
+  state.settled = null;
+  explaining.forget();
   shareView.forget();
-  syncExplain();
-  if (learning) learning.forgetAnswer();
-  relearn();
-}
-
-function syncExplain() {
-  const ready = state.settled !== null;
-  why.setEnabled(ready);
-  target.setEnabled(ready);
-  target.markAnswer(ready && state.answer ? state.answer.digit : null);
-  $("explain-empty").hidden = ready;
-  whatIf.sync({ target: state.target, steps: state.steps, max: MAX_STEPS, enabled: ready });
-}
-
-function explainNow(reason) {
-  if (!state.settled) return;
-  explainer.now({ input: state.settled, options: { target: state.target, steps: state.steps }, reason });
-}
-
-function announce(text) {
-  $("explain-live").textContent = text;
-}
-
-function toggleWhy(on) {
-  state.why = on;
-  why.setOn(on);
-  if (!on) network.setOverlay(null);
-  else if (state.explanation) paintWhy(state.explanation, true);
-  else explainNow("why");
-}
-
-function paintWhy(result, say) {
-  const shown = why.show(result);
-  network.setOverlay(shown ? shown.url : null);
-  if (shown && say) announce(shown.sentence);
-}
-
-function choose(digit) {
-  whatIf.stop();
-  Object.assign(state, { target: digit, steps: 0, shownStep: 0 });
-  network.setWhatIf(null);
-  syncExplain();
-  explainNow("target");
-}
-
-function takeSteps(n) {
-  if (state.target === null) return;
-  state.steps = Math.min(MAX_STEPS, state.steps + n);
-  syncExplain();
-  explainNow("steps");
-}
-
-function resetSteps() {
-  explainer.cancel();
-  hooks.explainAnswerSeq = String(explainer.seq);
-  whatIf.stop();
-  Object.assign(state, { steps: 0, shownStep: 0 });
-  const result = state.explanation;
-  if (result) showStep(result, null);
-  const text = result ? `Back to the served weights: the network says ${result.digit}` +
-    (state.target !== null ? `, and the cost for ${state.target} is ${result.cost.toFixed(3)}.` : ".") : "";
-  whatIf.say(text);
-  announce(text);
-  syncExplain();
-}
-
-/** A descent step (or null: the served network) on the picture and in the cost. */
-function showStep(result, step) {
-  state.shownStep = step ? step.step : 0;
-  network.setWhatIf(step ? { output: step.output, digit: step.digit, steps: step.step } : null);
-  if (state.target === null) return;
-  cost.show(step
-    ? { cost: step.cost, output: step.output, target: state.target,
-      label: `Measured on the what-if copy after ${step.step} step${step.step === 1 ? "" : "s"}.` }
-    : { cost: result.cost, output: result.output, target: state.target,
-      label: "Measured on the served network: its weights, as everyone gets them." });
-}
-
-function whatIfSentence(result) {
-  const steps = result.descent.steps;
-  if (state.target === null) return "";
-  if (!steps.length) {
-    return `Take a step: a copy of the network moves each of its 13,002 weights and biases a little ` +
-      `downhill on this cost (W ← W − η ∂C/∂W, η = ${result.descent.learning_rate}), then reads your drawing again.`;
-  }
-  const last = steps[steps.length - 1];
-  const n = last.step;
-  const says = last.digit === state.target ? `says ${last.digit}, the digit you meant` : `still says ${last.digit}`;
-  return `After ${n} step${n === 1 ? "" : "s"} on this drawing alone, the what-if copy ${says} ` +
-    `(output ${last.digit} at ${last.output[last.digit].toFixed(2)}); the cost went from ${result.cost.toFixed(3)} ` +
-    `to ${last.cost.toFixed(3)}. Only this copy changed: the network everyone shares still says ${result.digit}, ` +
-    `its weights untouched.` + (n >= MAX_STEPS ? ` ${MAX_STEPS} steps is as far as the copy goes here.` : "");
-}
-
-function explained(result, job, mine) {
-  state.explanation = result;
-  if (state.why) paintWhy(result, job.reason === "why");
-  const done = () => {
-    const sentence = whatIfSentence(result);
-    whatIf.say(sentence);
-    if (job.reason === "steps") announce(sentence);
-    hooks.explainAnswerSeq = String(mine);
-  };
-  if (state.target === null) { done(); return; }
-  $("lesson").hidden = false;
-  nudges.show(result);
-  network.setNudges(result.nudges);
-  network.setHighlights(result.top_weights);
-  if (job.reason === "target") {
-    announce(`You meant ${state.target}: the cost of this drawing is ${result.cost.toFixed(3)}. ` +
-      `Output ${state.target} wants to go up; the marks on the network show how every neuron wants to be nudged.`);
-  }
-  const steps = result.descent.steps;
-  if (steps.length === 0) { showStep(result, null); done(); return; }
-  // Walk through the steps not yet on screen (a request for more starts where it is).
-  const from = state.shownStep <= steps.length ? state.shownStep : 0;
-  if (from === steps.length) { showStep(result, steps[from - 1]); done(); return; }
-  whatIf.play(steps, from, (step) => showStep(result, step), done);
-}
-
-function explainFailed(err, job, mine) {
-  outputs.alert(`The network's explanation could not be loaded: ${err.message}`);
-  hooks.explainAnswerSeq = String(mine);
+  learning.forget();
 }
 
 // --- sharing a drawing by link -------------------------------------------------------
@@ -439,71 +292,6 @@ function openLink() {
 }
 
 window.addEventListener("hashchange", openLink);
-
-// --- "Watch it learn": the snapshots of the training run --------------------------------
-
-const learnDetails = $("learn-details");
-learnDetails.addEventListener("toggle", openLearning);
-
-let opening = false;
-
-/** The first time the card is opened (and again after a failure): the view, then the run. */
-async function openLearning() {
-  if (!learnDetails.open || state.run || opening) return;
-  opening = true;
-  try {
-    if (!learning) {
-      const { createLearning } = await import("./views/learning.js");
-      learning = createLearning({
-        body: $("learn-body"), slider: $("learn-slider"), play: $("learn-play"), when: $("learn-when"),
-        accuracy: $("learn-accuracy"), curveSvg: $("learn-curve"), weights: $("learn-weights"),
-        verdict: $("learn-verdict"), outputs: $("learn-outputs"), live: $("learn-live"), message: $("learn-message"),
-      }, { onPick: pickSnapshot });
-    }
-    state.run = await api.getTraining();
-  } catch (err) {
-    const text = `The training run cannot be shown: ${err.message}`;
-    if (learning) learning.unavailable(text); else outputs.alert(text);
-    hooks.learn = "unavailable";
-    return;
-  } finally {
-    opening = false;
-  }
-  learning.setRun(state.run);
-  hooks.learn = "ready";
-  pickSnapshot(state.snapshot, "settle");
-}
-
-/** `how`: "drag" when the slider moves (throttled, the newest sent last), else at once. */
-function pickSnapshot(id, how) {
-  state.snapshot = id;
-  const job = () => ({ id, model: state.model ? state.model.sha256 : null, input: state.settled });
-  if (how === "drag") learner.soon(job);
-  else learner.now(job());
-}
-
-/** Ask again for the snapshot on screen: the drawing it reads has changed (or gone). */
-function relearn() {
-  if (state.run) pickSnapshot(state.snapshot, "settle");
-}
-
-async function askSnapshot(job, signal) {
-  const [snapshot, answer] = await Promise.all([
-    api.getSnapshot(job.id, job.model, signal),
-    job.input ? api.predict({ ...job.input, checkpoint: job.id }, signal) : null,
-  ]);
-  return { snapshot, answer };
-}
-
-function learned(result, job, mine) {
-  learning.show({ id: job.id, layers: result.snapshot.layers, answer: result.answer });
-  hooks.learnAnswerSeq = String(mine);
-}
-
-function learnFailed(err, job, mine) {
-  learning.fail(`Snapshot ${job.id + 1} could not be loaded: ${err.message}`);
-  hooks.learnAnswerSeq = String(mine);
-}
 
 // --- the model and the neuron inspector ----------------------------------------------
 
@@ -541,7 +329,7 @@ hooks.answerSeq = String(scheduler.seq);
 syncToolbar();
 outputs.clear();
 preprocess.clear();
-forgetExplanation();
+forgetDrawing();
 loadModel();
 openLink();
 hooks.ready = "true";

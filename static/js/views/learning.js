@@ -5,9 +5,9 @@
  * test accuracy, where it was in the run, the 16 first-layer weight images, and the ten
  * outputs it gives the drawing on the pad (the server's answer with `checkpoint`).
  *
- * Loaded by main.js only when the card is first opened. Computes nothing about digits:
+ * Loaded by learn-flow.js only when the card is first opened. Computes nothing about digits:
  * every number is from GET /api/training, GET /api/training/<id> or /api/predict; here
- * they become words, bars and pixels. Asking is main.js's: `onPick(id, how)` with `how`
+ * they become words, bars and pixels. Asking is learn-flow.js's: `onPick(id, how)` with `how`
  * "drag" (the slider moved: by a key or a pointer) or "play".
  */
 import { createCurve } from "./curve.js";
@@ -92,7 +92,7 @@ export function createLearning(nodes, { onPick }) {
   }
 
   // A key press fires "input" and "change" together, a drag many "input"s then one
-  // "change": asking on "input" alone (throttled by main.js, the newest always sent last)
+  // "change": asking on "input" alone (throttled by learn-flow.js, the newest always sent last)
   // asks once per key and a few times per drag.
   slider.addEventListener("input", () => { stop(); moved("drag"); });
   play.addEventListener("click", () => {
