@@ -2,8 +2,8 @@
  * "Watch it learn": the training run's snapshots, one at a time, and what each makes of
  * the settled drawing. Its own module so that main.js stays wiring: the card has its own
  * requests (a scheduler of its own, throttled while the slider moves) and its own state.
- * This module is all of the card's script on the first screen: views/learning.js (and
- * curve.js) are imported, and GET /api/training asked, only when the card is first opened.
+ * main.js imports it, and it views/learning.js (and curve.js), only when the card is first
+ * opened, when it asks GET /api/training: the first screen carries none of the card.
  *
  * `state` is the page's one state object. Read here: `model` (its sha256 pins the
  * snapshots) and `settled` (main.js's: the drawing whose answer is on screen, or null).
@@ -17,6 +17,16 @@ import { createScheduler } from "./scheduler.js";
  * @param nodes  `details` (the card's <details>) and the nodes views/learning.js is handed
  * @param alert  says what went wrong while the card's own view could not be loaded
  */
+/** Adds the card's stylesheet and waits for it, so the card never shows unstyled. */
+function stylesheet(href) {
+  return new Promise((resolve, reject) => {
+    const link = Object.assign(document.createElement("link"), { rel: "stylesheet", href: String(href) });
+    link.addEventListener("load", resolve);
+    link.addEventListener("error", () => reject(new Error("its stylesheet could not be loaded")));
+    document.head.appendChild(link);
+  });
+}
+
 export function createLearnFlow({ details, ...viewNodes }, { state, hooks, alert }) {
   let learning = null; // views/learning.js's view, once the card has been opened
   let opening = false;
@@ -32,6 +42,7 @@ export function createLearnFlow({ details, ...viewNodes }, { state, hooks, alert
   });
 
   details.addEventListener("toggle", open);
+  open(); // made when the card was first opened: that toggle has been and gone
 
   /** The first time the card is opened (and again after a failure): the view, then the run. */
   async function open() {
@@ -39,6 +50,7 @@ export function createLearnFlow({ details, ...viewNodes }, { state, hooks, alert
     opening = true;
     try {
       if (!learning) {
+        await stylesheet(new URL("../css/learn.css", import.meta.url));
         const { createLearning } = await import("./views/learning.js");
         learning = createLearning(viewNodes, { onPick: pick });
       }

@@ -27,7 +27,6 @@
 import * as api from "./api.js";
 import { createDrawing } from "./draw.js";
 import { createExplainFlow } from "./explain-flow.js";
-import { createLearnFlow } from "./learn-flow.js";
 import { createScheduler } from "./scheduler.js";
 import * as share from "./share.js";
 import { createExampleView } from "./views/example.js";
@@ -88,12 +87,25 @@ const explaining = createExplainFlow({
   whatIf: { step: $("step-1"), ten: $("step-10"), reset: $("step-reset"), text: $("whatif-text") },
   lesson: $("lesson"), empty: $("explain-empty"), live: $("explain-live"),
 }, { state, hooks, network, alert: showAlert });
-const learning = createLearnFlow({
-  details: $("learn-details"),
-  body: $("learn-body"), slider: $("learn-slider"), play: $("learn-play"), when: $("learn-when"),
-  accuracy: $("learn-accuracy"), curveSvg: $("learn-curve"), weights: $("learn-weights"),
-  verdict: $("learn-verdict"), outputs: $("learn-outputs"), live: $("learn-live"), message: $("learn-message"),
-}, { state, hooks, alert: showAlert });
+// "Watch it learn" costs the first screen nothing, its own module included: all of it is
+// imported when its card is first opened.
+let learning = null;
+$("learn-details").addEventListener("toggle", async () => {
+  if (learning || !$("learn-details").open) return;
+  let createLearnFlow;
+  try {
+    ({ createLearnFlow } = await import("./learn-flow.js"));
+  } catch (err) {
+    showAlert(`The training run cannot be shown: ${err.message}`);
+    return;
+  }
+  learning ??= createLearnFlow({
+    details: $("learn-details"),
+    body: $("learn-body"), slider: $("learn-slider"), play: $("learn-play"), when: $("learn-when"),
+    accuracy: $("learn-accuracy"), curveSvg: $("learn-curve"), weights: $("learn-weights"),
+    verdict: $("learn-verdict"), outputs: $("learn-outputs"), live: $("learn-live"), message: $("learn-message"),
+  }, { state, hooks, alert: showAlert });
+});
 
 const scheduler = createScheduler({
   predict: (job, signal) => api.predict(job.input, signal),
@@ -252,7 +264,7 @@ $("example").addEventListener("click", async () => {
 function settled(input) {
   state.settled = input;
   explaining.settled();
-  learning.settled();
+  learning?.settled();
 }
 
 /** The drawing changed (or is gone): everything said about the old one goes. */
@@ -260,7 +272,7 @@ function forgetDrawing() {
   state.settled = null;
   explaining.forget();
   shareView.forget();
-  learning.forget();
+  learning?.forget();
 }
 
 // --- sharing a drawing by link -------------------------------------------------------

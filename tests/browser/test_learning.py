@@ -80,7 +80,7 @@ def test_nothing_of_the_card_is_fetched_before_it_is_opened(session):
         .map(e => [new URL(e.name).pathname, e.transferSize])""")
     names = [name for name, _ in first]
     assert "/api/model" in names and "/static/js/main.js" in names
-    assert not [n for n in names if n.startswith("/api/training") or n.endswith(("learning.js", "curve.js"))], names
+    assert not [n for n in names if n.startswith("/api/training") or n.endswith(("learn-flow.js", "learning.js", "curve.js"))], names
     print(f"\nfirst load: {len(first)} responses, {sum(size for _, size in first):,} bytes transferred")
     with page.expect_response(lambda r: r.url.endswith("/api/training")) as info:
         open_card(page)
@@ -88,7 +88,8 @@ def test_nothing_of_the_card_is_fetched_before_it_is_opened(session):
     shown(page, 0)
     later = page.evaluate("() => performance.getEntriesByType('resource').map(e => [new URL(e.name).pathname, e.transferSize])")
     fetched = {name: size for name, size in later[len(first) - 1:]}
-    assert {"/static/js/views/learning.js", "/static/js/views/curve.js", "/api/training", "/api/training/0"} <= set(fetched)
+    assert {"/static/js/learn-flow.js", "/static/js/views/learning.js", "/static/js/views/curve.js", "/api/training",
+            "/api/training/0"} <= set(fetched)
     print("opening the card: " + ", ".join(f"{n} {s:,} B" for n, s in fetched.items()))
 
 
