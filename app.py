@@ -22,6 +22,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from server import api, cors, errors, explain, metrics, oip, openapi, pages, security, training
+from server.json_provider import OrjsonProvider
 from server.state import load_state
 
 ROOT = Path(__file__).resolve().parent
@@ -73,11 +74,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_env(os.environ))
     if config:
         app.config.update(config)
-    # Every response is written by Flask's JSON provider (the standard library's json),
+    # Every response is written by one JSON provider (server/json_provider.py says why orjson),
     # in the order the code builds it, compactly, UTF-8 as it is.
-    app.json.sort_keys = False
-    app.json.compact = True
-    app.json.ensure_ascii = False
+    app.json = OrjsonProvider(app)
 
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -55,7 +55,7 @@ def pins() -> dict[str, str]:
 
 
 def test_runtime_dependencies_are_pinned_and_only_the_allowed_ones():
-    assert set(pins()) == {"flask", "werkzeug", "numpy", "pillow", "gunicorn", "prometheus-client"}
+    assert set(pins()) == {"flask", "werkzeug", "numpy", "pillow", "gunicorn", "prometheus-client", "orjson"}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
