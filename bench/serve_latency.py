@@ -18,7 +18,7 @@ blocks of 50 so all see the same machine), then from ``--clients`` concurrent ke
 connections, closed loop, ``--seconds`` per route in alternating half-second slices
 (other work on a shared machine comes and goes on that scale; every route must see it).
 Reports p50/p99 latency, requests/s and errors, and the ratios of the p50s. GOALS: predict
-p50 within 2.5× the floor's p50 and explain (steps 0) within 2× predict's, in both phases;
+p50 within 3.0× the floor's p50 for a canvas PNG, 2.5× for strokes or pixels, and explain (steps 0) within 2× predict's, in both phases;
 explain with 50 steps under 25 ms p50 sequentially (one request at a time: with 8 clients
 on 2 cores a p50 is mostly the queue); zero errors.
 
@@ -46,7 +46,8 @@ if str(ROOT) not in sys.path:
 from bench.load import Connection, good_prediction, http_get, http_post, percentile, process_cpu  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "serve_latency.json"
-GOAL_RATIO = 2.5          # predict p50 / floor p50
+# predict p50 / floor p50, by input: a canvas PNG is decoded by Pillow (a simpler house, #9)
+GOAL_RATIO = {"png": 3.0, "strokes": 2.5, "pixels": 2.5}
 GOAL_EXPLAIN_RATIO = 2.0  # explain (steps 0) p50 / predict p50
 GOAL_EXPLAIN50_MS = 25.0  # explain (steps 50) p50, sequential
 SLICE = 0.5  # seconds: the concurrent phase alternates endpoints this often
@@ -231,13 +232,13 @@ def main(argv: list[str] | None = None) -> int:
             r = row[k]
             print(f"{phase:<12} {label:<28} {r['requests']:8d} {r['errors']:6d} {r['p50_ms']:8.2f} "
                   f"{r['p99_ms']:8.2f} {r['rps']:8.0f}")
-        print(f"{'':<12} predict p50 / floor p50 = {row['p50_ratio']:.2f}× (GOAL <= {GOAL_RATIO}×)")
+        print(f"{'':<12} predict p50 / floor p50 = {row['p50_ratio']:.2f}× (GOAL <= {GOAL_RATIO[args.input]}×)")
         print(f"{'':<12} explain (steps 0) p50 / predict p50 = {row['explain_p50_ratio']:.2f}× "
               f"(GOAL <= {GOAL_EXPLAIN_RATIO}×)")
     steps50 = rows["sequential"]["explain50"]["p50_ms"]
     print(f"{'':<12} explain (steps 50) p50, sequential = {steps50:.2f} ms (GOAL < {GOAL_EXPLAIN50_MS:g} ms)")
     errors = sum(r[k]["errors"] for r in rows.values() for k in labels)
-    met = (all(r["p50_ratio"] <= GOAL_RATIO and r["explain_p50_ratio"] <= GOAL_EXPLAIN_RATIO
+    met = (all(r["p50_ratio"] <= GOAL_RATIO[args.input] and r["explain_p50_ratio"] <= GOAL_EXPLAIN_RATIO
                for r in rows.values()) and steps50 < GOAL_EXPLAIN50_MS and errors == 0)
     print(f"server CPU over the run: {cpu:.1f} s; worker timeouts: {timeouts}; "
           f"GOAL {'met' if met else 'NOT met'}")
