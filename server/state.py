@@ -97,8 +97,9 @@ def _load_examples(path: Path, logger: logging.Logger) -> Examples | None:
     except Exception as exc:  # any unreadable file: examples are optional, predictions are not
         logger.warning("examples unavailable: %s is not readable (%s)", path, exc)
         return None
-    if images.ndim != 2 or images.shape[1] != 784 or not len(images) == len(labels) == len(indices):
-        logger.warning("examples unavailable: %s holds arrays of the wrong shape", path)
+    if images.dtype != np.uint8 or images.ndim != 2 or images.shape[1] != 784 \
+            or not len(images) == len(labels) == len(indices):
+        logger.warning("examples unavailable: %s does not hold uint8 images of 784 pixels with labels", path)
         return None
     return Examples(images, labels, indices)
 
