@@ -348,8 +348,12 @@ def test_examples_are_real_mnist_test_digits(client, mnist):
     assert len(default) == 1
 
 
-def test_examples_unavailable_is_503(tmp_path):
-    app = create_app({"TESTING": True, "EXAMPLES_PATH": str(tmp_path / "none.npz")})
+@pytest.mark.parametrize("examples", ["missing", "float images"])
+def test_examples_unavailable_is_503(tmp_path, examples):
+    path = tmp_path / "examples.npz"
+    if examples == "float images":  # not what the training writes: refused, not misread
+        np.savez(path, images=np.ones((3, 784), np.float32), labels=np.arange(3), indices=np.arange(3))
+    app = create_app({"TESTING": True, "EXAMPLES_PATH": str(path)})
     response = app.test_client().get("/api/examples")
     assert response.status_code == 503
     assert response.get_json()["type"] == "/docs#problem-examples-unavailable"
