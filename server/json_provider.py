@@ -3,8 +3,8 @@
 Why orjson and not the standard library: an answer carries ~840 numbers, and writing them
 with ``json`` took about a seventh of a stroke prediction's server time (0.13 of 0.9 ms in
 the container), part of what lost the 64-drawer capacity goal (docs/operations.md). orjson
-writes the same values (UTF-8, keys in the order the code builds them, compact; exponents as
-``1e-5`` rather than ``1e-05``) in a tenth of that time.
+writes the same values (UTF-8, keys in the order the code builds them, compact; small numbers
+as ``0.000054`` rather than ``5.4e-05``) in a tenth of that time.
 Request bodies are still read by the standard library's strict parser (server/bodies.py).
 """
 from __future__ import annotations
