@@ -28,7 +28,7 @@ for path in (REPO, REPO / "tests" / "browser"):
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
-from pen import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, mouse_draw, on_pad, settle, touch_draw  # noqa: E402
+from pen import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE_CONTEXT, mouse_draw, on_pad, settle, touch_draw  # noqa: E402
 
 CARD = REPO / "weights" / "mnist-784-16-16-10.json"
 NAMES = ("screenshot-desktop.png", "screenshot-phone.png")
@@ -87,8 +87,7 @@ def take(base_url: str, out: Path = DOCS, browser: Browser | None = None) -> lis
     desktop.screenshot(path=str(paths[0]))
     desktop.context.close()
 
-    phone, problems = _open(browser, base_url, viewport=PHONE, has_touch=True,
-                            is_mobile=True, device_scale_factor=2)
+    phone, problems = _open(browser, base_url, **PHONE_CONTEXT)
     touch_draw(phone, on_pad(phone, 7, 0.22, 0.14, 0.72))
     settle(phone)
     phone.wait_for_timeout(300)

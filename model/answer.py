@@ -50,6 +50,12 @@ class Rule:
             raise ValueError(f"the model card's verdict has unknown thresholds: {', '.join(unknown)}")
         return cls(**thresholds)
 
+    @classmethod
+    def of_card(cls, card: dict) -> "Rule":
+        """:meth:`from_card`, except that a card from before the verdict existed (no
+        ``"verdict"``) gets the rule of those days, ``Rule()``."""
+        return cls.from_card(card) if "verdict" in card else cls()
+
     def as_dict(self) -> dict:
         return asdict(self)
 

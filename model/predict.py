@@ -25,9 +25,10 @@ def rule_beside(weights: Path) -> Rule:
     """The rule of the model card beside ``weights`` (same name, .json); without a card,
     or a card without a rule, the rule from before verdicts existed."""
     try:
-        return Rule.from_card(json.loads(weights.with_suffix(".json").read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
+        card = json.loads(weights.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return Rule()
+    return Rule.of_card(card)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     except WeightsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    rule = rule_beside(args.weights)
+    try:
+        rule = rule_beside(args.weights)
+    except (ValueError, TypeError, AttributeError) as exc:  # a card whose verdict is not the rule's shape
+        print(f"error: the model card beside {args.weights} has no usable answer rule ({exc})", file=sys.stderr)
+        return 1
     failed = False
     for path in args.files:
         try:

@@ -186,10 +186,7 @@ def served_rule(card: Mapping[str, Any], config: Mapping[str, Any]) -> Rule:
     """The answer rule that goes with the weights (their model card's thresholds, or the
     rule from before verdicts existed for a card without any), with the thresholds that the
     settings UNCERTAIN_MIN_CONFIDENCE and UNCERTAIN_MAX_RATIO name, if set."""
-    try:
-        rule = Rule.from_card(dict(card))
-    except KeyError:
-        rule = Rule()
+    rule = Rule.of_card(dict(card))
     overrides = {}
     for key, name in (("UNCERTAIN_MIN_CONFIDENCE", "min_confidence"), ("UNCERTAIN_MAX_RATIO", "max_ratio")):
         if config.get(key) in (None, ""):

@@ -99,6 +99,8 @@ def test_rule_from_a_card():
 def test_rule_from_a_card_without_a_verdict_or_with_unknown_thresholds():
     with pytest.raises(KeyError):
         Rule.from_card({"name": "old weights"})
+    assert Rule.of_card({"name": "old weights"}) == Rule()
+    assert Rule.of_card({"verdict": {"thresholds": Rule(0.2, 0.3).as_dict()}}) == Rule(0.2, 0.3)
     with pytest.raises(ValueError, match="unknown thresholds: entropy"):
         Rule.from_card({"verdict": {"thresholds": {"min_confidence": 0.2, "entropy": 1}}})
 

@@ -15,6 +15,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
+#: A phone's browser context: 360 px wide, touch, 2× pixels.
+PHONE_CONTEXT = {"viewport": PHONE, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 
 
 def pad_box(page: Page) -> dict:
@@ -61,3 +63,14 @@ def status(page: Page) -> str:
 
 def network_label(page: Page) -> str:
     return page.locator("#network").get_attribute("aria-label")
+
+
+def assert_fits_phone(page: Page, inside: list[str], touch_targets: list[str]) -> None:
+    """No sideways scrolling at 360 px; each of ``inside`` within the screen's width; each of
+    ``touch_targets`` at least 44 px tall."""
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    for selector in inside:
+        box = page.locator(selector).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], selector
+    for selector in touch_targets:
+        assert page.locator(selector).bounding_box()["height"] >= 44, f"{selector}: touch target under 44 px"

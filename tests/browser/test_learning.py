@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from pen import PHONE, mouse_draw, on_pad, settle, touch_draw
+from pen import PHONE_CONTEXT, assert_fits_phone, mouse_draw, on_pad, settle, touch_draw
 
 pytestmark = [pytest.mark.browser, pytest.mark.snapshots]
 
@@ -218,17 +218,13 @@ def test_without_a_drawing_the_weights_and_accuracy_only(page, live_server):
 
 
 def test_the_card_fits_360px(open_session):
-    session = open_session(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
+    session = open_session(**PHONE_CONTEXT)
     page = session.page
     touch_draw(page, on_pad(page, 7))
     settle(page)
     page.tap("#learn-details > summary")
     page.wait_for_selector("body[data-learn=ready]", state="attached")
     shown(page, 0)
-    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
-    for selector in ["#learn-play", "#learn-slider", "#learn-curve", "#learn-weights", "#learn-outputs", "#learn-when"]:
-        box = page.locator(selector).bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], selector
-    for selector in ["#learn-play", "#learn-slider", "#learn-details > summary"]:
-        assert page.locator(selector).bounding_box()["height"] >= 44, f"{selector}: touch target under 44 px"
+    assert_fits_phone(page, ["#learn-play", "#learn-slider", "#learn-curve", "#learn-weights", "#learn-outputs",
+                             "#learn-when"], ["#learn-play", "#learn-slider", "#learn-details > summary"])
     assert page.locator("#learn-slider").bounding_box()["width"] >= 200

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from pen import DESKTOP, PHONE, REPO, mouse_draw, on_pad, settle, status, touch_draw
+from pen import DESKTOP, PHONE, PHONE_CONTEXT, REPO, assert_fits_phone, mouse_draw, on_pad, settle, status, touch_draw
 
 pytestmark = pytest.mark.browser
 
@@ -57,14 +57,10 @@ def test_the_csp_listener_does_catch_violations(session):
 
 
 def test_phone_layout_fits_360px_and_drawing_works(open_session):
-    session = open_session(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
+    session = open_session(**PHONE_CONTEXT)
     page = session.page
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    for selector in ["#pad", "#undo", "#redo", "#clear", "#example", "#status", "#network", "#steps"]:
-        box = page.locator(selector).bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], selector
-    for selector in ["#undo", "#redo", "#clear", "#example"]:
-        assert page.locator(selector).bounding_box()["height"] >= 44, f"{selector}: touch target under 44 px"
+    assert_fits_phone(page, ["#pad", "#undo", "#redo", "#clear", "#example", "#status", "#network", "#steps"],
+                      ["#undo", "#redo", "#clear", "#example"])
     # Sharp on a 2× screen: the backing store has two pixels per CSS pixel.
     css, backing = page.evaluate("""() => { const c = document.querySelector('#pad');
         return [c.getBoundingClientRect().width, c.width]; }""")
