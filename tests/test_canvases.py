@@ -37,8 +37,9 @@ def test_real_chromium_canvases_become_their_mnist_digit(path, mnist, network, c
     assert result.info["canvas"] == [280, 280]
     assert np.corrcoef(result.pixels, original)[0, 1] > 0.8
     said = answer(network.forward(original)[-1], Rule.from_card(card))
-    if said.verdict == "digit":
-        assert int(np.argmax(network.forward(result.pixels)[-1])) == said.digit
+    read = int(np.argmax(network.forward(result.pixels)[-1]))
+    # Sure of the original: the same digit. Not sure: one of the two it hesitates between.
+    assert read == said.digit if said.verdict == "digit" else read in (said.digit, said.runner_up)
 
 
 @pytest.mark.parametrize("name, image, polarity", [

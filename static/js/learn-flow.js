@@ -30,6 +30,7 @@ function stylesheet(href) {
 export function createLearnFlow({ details, ...viewNodes }, { state, hooks, alert }) {
   let learning = null; // views/learning.js's view, once the card has been opened
   let opening = false;
+  let styled = null;   // the stylesheet's load, once (a retry after a failed import adds no second <link>)
 
   // One snapshot at a time: its weights and, when there is a settled drawing, that
   // snapshot's answer to it. Newest wins; throttled while the slider is dragged.
@@ -50,7 +51,8 @@ export function createLearnFlow({ details, ...viewNodes }, { state, hooks, alert
     opening = true;
     try {
       if (!learning) {
-        await stylesheet(new URL("../css/learn.css", import.meta.url));
+        styled ??= stylesheet(new URL("../css/learn.css", import.meta.url)).catch((err) => { styled = null; throw err; });
+        await styled;
         const { createLearning } = await import("./views/learning.js");
         learning = createLearning(viewNodes, { onPick: pick });
       }

@@ -74,3 +74,13 @@ def assert_fits_phone(page: Page, inside: list[str], touch_targets: list[str]) -
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], selector
     for selector in touch_targets:
         assert page.locator(selector).bounding_box()["height"] >= 44, f"{selector}: touch target under 44 px"
+
+
+def verdict_sentence(answer: dict) -> str:
+    """What the page says of a /api/predict answer (static/js/views/outputs.js), from the
+    server's verdict."""
+    if answer["verdict"] == "not-a-digit":
+        return "That doesn't look like a digit"
+    if answer["verdict"] == "unsure":
+        return f"Maybe a {answer['digit']} — or a {answer['runner_up']}"
+    return f"Looks like a {answer['digit']} ({min(round(answer['confidence'] * 100), 99)}%)"
