@@ -191,7 +191,7 @@ def _requested_outputs(request_json: dict[str, Any]) -> list[tuple[str, bool]]:
     return chosen
 
 
-def _bytes_tensor(strings: list[str]) -> bytes:
+def _bytes_tensor(strings: np.ndarray) -> bytes:
     """A BYTES tensor in the binary extension's layout: each element as a 4-byte
     little-endian length, then its bytes."""
     return b"".join(len(b).to_bytes(4, "little") + b for b in (v.encode() for v in strings))
@@ -215,19 +215,20 @@ def infer(name: str, version: str | None = None):
     said = answers(output, s.rule)
     metrics.count_predictions("tensor", said)
     tensors = {"output": output.astype(np.float32), "label": np.array([a.digit for a in said], dtype=np.int64),
-               "verdict": [a.verdict for a in said]}
+               "verdict": np.array([a.verdict for a in said], dtype=object)}
 
     outputs, chunks = [], []
     for out_name, as_binary in wanted:
         t = tensors[out_name]
         entry: dict[str, Any] = {"name": out_name, "datatype": OUTPUTS[out_name],
-                                 "shape": [len(t)] if isinstance(t, list) else list(t.shape)}
+                                 "shape": list(t.shape)}
         if as_binary:
-            chunk = _bytes_tensor(t) if isinstance(t, list) else t.astype(NUMPY_TYPES[OUTPUTS[out_name]]).tobytes()
+            chunk = (_bytes_tensor(t) if OUTPUTS[out_name] == "BYTES"
+                     else t.astype(NUMPY_TYPES[OUTPUTS[out_name]]).tobytes())
             entry["parameters"] = {"binary_data_size": len(chunk)}
             chunks.append(chunk)
         else:
-            entry["data"] = t if isinstance(t, list) else t.ravel().tolist()
+            entry["data"] = t.ravel().tolist()
         outputs.append(entry)
     body: dict[str, Any] = {"model_name": s.name, "model_version": MODEL_VERSION}
     if request_id is not None:

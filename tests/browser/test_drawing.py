@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pen import mouse_draw, network_label, on_pad, settle, status, touch_draw
+from pen import mouse_draw, network_label, on_pad, settle, status, touch_draw, verdict_sentence
 from strokes import closed_four, cross, place, scribble, spiral
 
 pytestmark = pytest.mark.browser
@@ -225,12 +225,12 @@ def test_uncertain_answers_say_maybe(page):
                                box["y"] + 0.12 * box["height"], 0.75 * box["height"]))
         settle(page)
         answer = answers[-1].json()  # the answer to the end of the last stroke
+        assert status(page) == verdict_sentence(answer)
         if answer["verdict"] == "unsure":
             seen_unsure = True
-            assert status(page) == f"Maybe a {answer['digit']} — or a {answer['runner_up']}"
+            assert status(page).startswith(f"Maybe a {answer['digit']} — or a ")
             assert page.get_attribute("#status", "data-state") == "unsure"
             break
-        assert status(page) == f"Looks like a {answer['digit']} ({min(round(answer['confidence'] * 100), 99)}%)"
     assert seen_unsure, "none of the closed 4s was unsure; the test needs a new ambiguous drawing"
 
 
