@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from pen import CHROMIUM, CHROMIUM_ARGS, DESKTOP, HERE
+from pen import CHROMIUM, CHROMIUM_ARGS, DESKTOP, HERE, PHONE_CONTEXT, on_pad, settle, touch_draw
 from tests.live_server import Gunicorn
 
 
@@ -105,3 +105,12 @@ def session(open_session) -> PageSession:
 @pytest.fixture
 def page(session) -> Page:
     return session.page
+
+
+@pytest.fixture
+def phone_seven(open_session) -> PageSession:
+    """A phone page (360 px, touch, 2× screen) on which a finger has drawn a 7, answered."""
+    s = open_session(**PHONE_CONTEXT)
+    touch_draw(s.page, on_pad(s.page, 7))
+    settle(s.page)
+    return s

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from pen import PHONE_CONTEXT, assert_fits_phone, mouse_draw, on_pad, settle, status, touch_draw
+from pen import assert_fits_phone, mouse_draw, on_pad, settle, status
 from strokes import european_one, place
 
 pytestmark = pytest.mark.browser
@@ -460,11 +460,9 @@ def test_a_bad_link_is_ignored_with_a_quiet_message(open_session, live_server):
 
 # --- phone ------------------------------------------------------------------------------------
 
-def test_everything_fits_360px(open_session):
-    session = open_session(**PHONE_CONTEXT)
+def test_everything_fits_360px(phone_seven):
+    session = phone_seven
     page = session.page
-    touch_draw(page, on_pad(page, 7))
-    settle(page)
     page.tap("#why")
     page.tap(".target >> nth=3")
     settle_explain(page)

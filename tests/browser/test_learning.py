@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from pen import PHONE_CONTEXT, assert_fits_phone, mouse_draw, on_pad, settle, touch_draw, verdict_sentence
+from pen import assert_fits_phone, mouse_draw, on_pad, settle, verdict_sentence
 
 pytestmark = [pytest.mark.browser, pytest.mark.snapshots]
 
@@ -217,11 +217,9 @@ def test_without_a_drawing_the_weights_and_accuracy_only(page, live_server):
     assert page.is_hidden("#learn-outputs")
 
 
-def test_the_card_fits_360px(open_session):
-    session = open_session(**PHONE_CONTEXT)
+def test_the_card_fits_360px(phone_seven):
+    session = phone_seven
     page = session.page
-    touch_draw(page, on_pad(page, 7))
-    settle(page)
     page.tap("#learn-details > summary")
     page.wait_for_selector("body[data-learn=ready]", state="attached")
     shown(page, 0)

@@ -6,6 +6,7 @@
  * The terms are the formula applied to the ten outputs the server sent with that cost
  * (y = 1 for the target, 0 for the rest): arithmetic for display, nothing re-derived.
  */
+import { html } from "./dom.js";
 import { sub } from "./why.js";
 
 const fmt = (x) => x.toFixed(3);
@@ -14,28 +15,15 @@ export function createCost(root) {
   const value = root.querySelector("[data-cost=value]");
   const caption = root.querySelector("[data-cost=caption]");
   const list = root.querySelector("[data-cost=terms]");
+  const hidden = { "aria-hidden": "true" };
   const cells = Array.from({ length: 10 }, (_, j) => {
-    const li = document.createElement("li");
-    li.className = "term";
-    li.dataset.digit = String(j);
-    const said = document.createElement("span");
-    said.className = "visually-hidden";
-    const digit = document.createElement("span");
-    digit.className = "term-digit";
-    digit.setAttribute("aria-hidden", "true");
-    digit.textContent = String(j);
-    const track = document.createElement("span");
-    track.className = "term-track";
-    track.setAttribute("aria-hidden", "true");
-    const bar = document.createElement("span");
-    bar.className = "term-bar";
-    const want = document.createElement("span");
-    want.className = "term-want";
-    track.append(bar, want);
-    const number = document.createElement("span");
-    number.className = "term-value";
-    number.setAttribute("aria-hidden", "true");
-    li.append(said, digit, track, number);
+    const said = html("span", { className: "visually-hidden" });
+    const bar = html("span", { className: "term-bar" });
+    const want = html("span", { className: "term-want" });
+    const number = html("span", { className: "term-value", attrs: hidden });
+    const li = html("li", { className: "term", data: { digit: j } }, said,
+      html("span", { className: "term-digit", textContent: String(j), attrs: hidden }),
+      html("span", { className: "term-track", attrs: hidden }, bar, want), number);
     list.appendChild(li);
     return { li, said, bar, want, number };
   });

@@ -6,17 +6,11 @@
  * when the cost falls fastest, and thin later. The numbers are the server's; here they
  * only become positions.
  */
-const SVG = "http://www.w3.org/2000/svg";
+import { svgElement as el } from "./dom.js";
+
 const W = 360;
 const H = 180;
 const PAD = { left: 40, right: 12, top: 12, bottom: 34 };
-
-function el(name, attrs = {}, parent = null) {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (parent) parent.appendChild(node);
-  return node;
-}
 
 const count = (n) => n.toLocaleString("en-US");
 

@@ -3,6 +3,7 @@
  * One tab stop per gallery; arrow keys move between neurons (roving tabindex).
  * Hover, focus and click all choose a neuron: the caller decides what that shows.
  */
+import { html } from "./dom.js";
 import { gridCanvas, paintSigned } from "./pixels.js";
 
 export function createGallery(root, { name, onSelect }) {
@@ -21,23 +22,13 @@ export function createGallery(root, { name, onSelect }) {
     setImages(images) {
       root.replaceChildren();
       buttons = images.map((values, i) => {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = "neuron-tile";
-        button.tabIndex = i === current ? 0 : -1;
-        button.dataset.index = i;
-        button.setAttribute("aria-label", `${name}, neuron ${i + 1}`);
-        button.setAttribute("aria-pressed", "false");
         const canvas = gridCanvas("grid28");
         paintSigned(canvas, values);
-        const meter = document.createElement("span");
-        meter.className = "tile-meter";
-        const fill = document.createElement("span");
-        meter.appendChild(fill);
-        const label = document.createElement("span");
-        label.className = "tile-label";
-        label.textContent = String(i + 1);
-        button.append(canvas, label, meter);
+        const button = html("button", {
+          type: "button", className: "neuron-tile", tabIndex: i === current ? 0 : -1, data: { index: i },
+          attrs: { "aria-label": `${name}, neuron ${i + 1}`, "aria-pressed": "false" },
+        }, canvas, html("span", { className: "tile-label", textContent: String(i + 1) }),
+        html("span", { className: "tile-meter" }, html("span")));
         button.addEventListener("click", () => onSelect(i));
         button.addEventListener("focus", () => onSelect(i));
         button.addEventListener("pointerenter", (e) => { if (e.pointerType === "mouse") onSelect(i); });

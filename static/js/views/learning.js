@@ -11,6 +11,7 @@
  * "drag" (the slider moved: by a key or a pointer) or "play".
  */
 import { createCurve } from "./curve.js";
+import { html } from "./dom.js";
 import { verdictText } from "./outputs.js";
 import { gridCanvas, paintSigned } from "./pixels.js";
 
@@ -52,21 +53,11 @@ export function createLearning(nodes, { onPick }) {
     return canvas;
   });
   const rows = Array.from({ length: 10 }, (_, j) => {
-    const li = document.createElement("li");
-    li.className = "learn-out";
-    li.dataset.digit = String(j);
-    const digit = document.createElement("span");
-    digit.className = "learn-out-digit";
-    digit.textContent = String(j);
-    const track = document.createElement("span");
-    track.className = "learn-out-track";
-    track.setAttribute("aria-hidden", "true");
-    const bar = document.createElement("span");
-    bar.className = "learn-out-bar";
-    track.appendChild(bar);
-    const value = document.createElement("span");
-    value.className = "learn-out-value";
-    li.append(digit, track, value);
+    const bar = html("span", { className: "learn-out-bar" });
+    const value = html("span", { className: "learn-out-value" });
+    const li = html("li", { className: "learn-out", data: { digit: j } },
+      html("span", { className: "learn-out-digit", textContent: String(j) }),
+      html("span", { className: "learn-out-track", attrs: { "aria-hidden": "true" } }, bar), value);
     outputs.appendChild(li);
     return { li, bar, value };
   });

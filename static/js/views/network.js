@@ -19,10 +19,10 @@
  * output neurons; the hidden layers keep showing the served network (the copy's hidden
  * activations are not sent).
  */
+import { svgElement as el } from "./dom.js";
 import { createTween } from "./tween.js";
 import { NEGATIVE, POSITIVE, mix, rgb, inkDataUrl, signedDataUrl } from "./pixels.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const TOP_K = 3;
 const NEURON_OFF = [30, 39, 61];
 const NEURON_ON = [255, 255, 255];
@@ -43,13 +43,6 @@ const LAYOUTS = {
 };
 const TOP = 52;
 const BOTTOM = 448;
-
-function el(name, attrs = {}, parent = null) {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (parent) parent.appendChild(node);
-  return node;
-}
 
 const ys = (n, top = TOP, bottom = BOTTOM) =>
   Array.from({ length: n }, (_, i) => (n === 1 ? (top + bottom) / 2 : top + (i * (bottom - top)) / (n - 1)));

@@ -4,6 +4,7 @@
  *
  * Handed everything: the 784 values to show, the input, the server's activation.
  */
+import { html } from "./dom.js";
 import { gridCanvas, maxAbs, paintInk, paintSigned, rgb, NEGATIVE, POSITIVE } from "./pixels.js";
 
 export function createNeuronView(root) {
@@ -29,25 +30,17 @@ export function createNeuronView(root) {
     incomingBox.hidden = !incoming;
     if (!incoming) return;
     const max = maxAbs(incoming.weights) || 1;
-    const label = document.createElement("p");
-    label.className = "incoming-label";
-    label.textContent = incoming.label;
-    const row = document.createElement("div");
-    row.className = "incoming-bars";
-    row.setAttribute("role", "img");
-    row.setAttribute("aria-label", `${incoming.label}: ` +
-      incoming.weights.map((w, i) => `${i + 1}: ${w.toFixed(2)}`).join(", "));
+    const row = html("div", { className: "incoming-bars", attrs: { role: "img", "aria-label": `${incoming.label}: ` +
+      incoming.weights.map((w, i) => `${i + 1}: ${w.toFixed(2)}`).join(", ") } });
     incoming.weights.forEach((w, i) => {
-      const bar = document.createElement("span");
-      bar.className = "incoming-bar";
+      const bar = html("span", { className: "incoming-bar", title: `from neuron ${i + 1}: weight ${w.toFixed(2)}` });
       // Heights and colours come from data, so they are set through the CSSOM (CSP-safe).
       bar.style.height = `${Math.max(4, (Math.abs(w) / max) * 100)}%`;
       bar.style.background = rgb(w >= 0 ? POSITIVE : NEGATIVE);
       bar.style.opacity = String(0.35 + 0.65 * (incoming.activations ? incoming.activations[i] : 1));
-      bar.title = `from neuron ${i + 1}: weight ${w.toFixed(2)}`;
       row.appendChild(bar);
     });
-    incomingBox.append(label, row);
+    incomingBox.append(html("p", { className: "incoming-label", textContent: incoming.label }), row);
   }
 
   return {

@@ -6,6 +6,8 @@
  *
  * Picks only what to mention (the largest wishes); every number is the server's.
  */
+import { html } from "./dom.js";
+
 const LAYER_NAMES = { hidden1: "hidden layer 1", hidden2: "hidden layer 2" };
 
 /** A signed number with a real minus sign, 3 significant digits. */
@@ -55,18 +57,12 @@ export function createNudges({ text, list }) {
     show(result) {
       text.textContent = nudgeSentence(result);
       list.replaceChildren(...result.top_weights.map((w) => {
-        const li = document.createElement("li");
-        li.dataset.layer = String(w.layer);
-        const where = document.createElement("span");
-        where.className = "tw-where";
-        where.textContent = `Layer ${w.layer}: ${weightName(w)}`;
-        const numbers = document.createElement("span");
-        numbers.className = "tw-numbers";
         // W ← W − η ∂C/∂W: a step moves each weight against its gradient.
-        numbers.textContent = `w = ${plain(w.weight)}, ∂C/∂w = ${plain(w.gradient)}: ` +
+        const numbers = `w = ${plain(w.weight)}, ∂C/∂w = ${plain(w.gradient)}: ` +
           `a step ${w.gradient < 0 ? "raises" : "lowers"} it`;
-        li.append(where, numbers);
-        return li;
+        return html("li", { data: { layer: w.layer } },
+          html("span", { className: "tw-where", textContent: `Layer ${w.layer}: ${weightName(w)}` }),
+          html("span", { className: "tw-numbers", textContent: numbers }));
       }));
     },
     clear() {

@@ -4,6 +4,7 @@
  * Colours follow the lesson: blue for positive weights, red for negative ones, ink as
  * light on dark (MNIST's ink = 1).
  */
+import { html } from "./dom.js";
 
 export const SIDE = 28;
 export const BACKGROUND = [12, 17, 30];
@@ -15,11 +16,7 @@ const mix = (from, to, t) => from.map((c, i) => Math.round(c + (to[i] - c) * t))
 
 /** A canvas whose backing store is one pixel per grid cell; CSS scales it up. */
 export function gridCanvas(className = "grid28") {
-  const canvas = document.createElement("canvas");
-  canvas.width = SIDE;
-  canvas.height = SIDE;
-  canvas.className = className;
-  return canvas;
+  return html("canvas", { width: SIDE, height: SIDE, className });
 }
 
 function put(canvas, colour) {

@@ -4,6 +4,7 @@
  * (`preprocessing.bbox`, `shift`, `fitted_size`, `center_of_mass`) and the 28×28 it
  * actually fed the network; the page does no preprocessing of its own.
  */
+import { html } from "./dom.js";
 import { BACKGROUND, SIDE, gridCanvas, paintInk, rgb } from "./pixels.js";
 
 const PX = 224;           // backing-store size of each panel (sharp up to ~112 CSS px at 2×)
@@ -22,23 +23,12 @@ const fmt = (x) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(1);
 
 export function createPreprocess(container) {
   const panels = STEPS.map(([title, note], i) => {
-    const figure = document.createElement("figure");
-    figure.className = "step";
-    const canvas = document.createElement("canvas");
-    canvas.width = canvas.height = PX;
-    canvas.setAttribute("role", "img");
-    canvas.setAttribute("aria-label", `${title}: nothing drawn yet`);
-    const caption = document.createElement("figcaption");
-    const strong = document.createElement("strong");
-    strong.textContent = `${i + 1}. ${title}`;
-    const small = document.createElement("span");
-    small.textContent = note;
-    caption.append(strong, small);
-    const frame = document.createElement("div");
-    frame.className = "step-frame";
-    frame.appendChild(canvas);
-    figure.append(frame, caption);
-    container.appendChild(figure);
+    const canvas = html("canvas", { width: PX, height: PX,
+                                    attrs: { role: "img", "aria-label": `${title}: nothing drawn yet` } });
+    const small = html("span", { textContent: note });
+    const frame = html("div", { className: "step-frame" }, canvas);
+    container.appendChild(html("figure", { className: "step" }, frame,
+      html("figcaption", {}, html("strong", { textContent: `${i + 1}. ${title}` }), small)));
     return { canvas, frame, ctx: canvas.getContext("2d"), small, title, note };
   });
   const grid = gridCanvas();

@@ -8,6 +8,7 @@
  * here they only become colours (how strongly: each pixel against the 95th percentile of
  * the inked ones) and words.
  */
+import { html } from "./dom.js";
 import { NEGATIVE, POSITIVE, SIDE } from "./pixels.js";
 
 /** Below this fraction of the colour scale a pixel is painted too faintly to mention. */
@@ -60,12 +61,8 @@ export function whySentence(result, { blue, red }) {
  * @param {{onToggle: (on: boolean) => void}} actions
  */
 export function createWhy({ button, text, note, frame }, { onToggle }) {
-  const overlay = document.createElement("canvas");
-  overlay.width = overlay.height = SIDE;
-  overlay.className = "why-overlay";
-  overlay.dataset.view = "why-overlay";
-  overlay.setAttribute("aria-hidden", "true");
-  overlay.hidden = true;
+  const overlay = html("canvas", { width: SIDE, height: SIDE, className: "why-overlay", hidden: true,
+                                   data: { view: "why-overlay" }, attrs: { "aria-hidden": "true" } });
   frame.appendChild(overlay);
   let on = false;
 
