@@ -32,8 +32,8 @@ the whole machine's. The generator shares the machine's cores with the server (a
 anything else running): the figures are for that situation. ``nice -n -10`` in front of the
 command gives both priority over other work.
 
-The load generator is asyncio with raw HTTP/1.1 over asyncio streams (no HTTP library):
-prebuilt request bytes, a regex on the response head, ``readexactly`` for the body.
+The load generator is asyncio with raw HTTP/1.1 (bench/client.py: no HTTP library between
+the clock and the socket); the bodies come from bench/bodies.py.
 ``--procs N`` splits the drawers over N processes (each its own event loop).
 
 Writes bench/results/load.json. GOAL: >= 64 drawers with zero errors, no worker timeouts
@@ -43,157 +43,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import math
 import multiprocessing
 import os
 import random
-import re
 import resource
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.bodies import request_bodies  # noqa: E402
+from bench.client import Connection, good_prediction, http_post, machine_busy, percentile, process_cpu  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "load.json"
 PERIOD = 0.100            # seconds between a drawer's requests (the page's THROTTLE_MS)
-CANVAS = 280              # the page's canvas, CSS pixels
 GOAL_DRAWERS, GOAL_P99_MS = 64, 50.0
-_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
-_CLOSE = re.compile(rb"\r\nconnection:[ \t]*close", re.IGNORECASE)
-
-
-# --- what drawers send -----------------------------------------------------------------
-
-# Digits as pen paths in a unit box (x right, y down): lists of strokes, each a list of
-# (x, y) anchor points; arcs are written as many anchors. Good enough to cost what a real
-# drawing costs (points, ink area); recognition is not the point here.
-def _arc(cx, cy, rx, ry, a0, a1, n=24):
-    return [(cx + rx * math.cos(a), cy + ry * math.sin(a))
-            for a in np.linspace(math.radians(a0), math.radians(a1), n)]
-
-
-DIGIT_PATHS = {
-    0: [_arc(0.5, 0.5, 0.32, 0.45, -90, 270, 40)],
-    1: [[(0.38, 0.2), (0.55, 0.05), (0.55, 0.95)]],
-    2: [_arc(0.5, 0.3, 0.3, 0.25, 200, 360 + 20) + [(0.15, 0.95), (0.85, 0.95)]],
-    3: [_arc(0.5, 0.28, 0.3, 0.23, 200, 450) + _arc(0.5, 0.72, 0.33, 0.23, -90, 160)],
-    4: [[(0.6, 0.05), (0.12, 0.65), (0.88, 0.65)], [(0.65, 0.35), (0.65, 0.95)]],
-    5: [[(0.8, 0.05), (0.25, 0.05), (0.22, 0.45)] + _arc(0.48, 0.68, 0.32, 0.27, -120, 160)],
-    6: [[(0.7, 0.05)] + _arc(0.5, 0.68, 0.3, 0.27, 200, 560)],
-    7: [[(0.15, 0.07), (0.85, 0.07), (0.4, 0.95)]],
-    8: [_arc(0.5, 0.27, 0.25, 0.22, 90, 450) + _arc(0.5, 0.72, 0.3, 0.23, -90, 270)],
-    9: [_arc(0.5, 0.3, 0.28, 0.24, 0, 360) + [(0.78, 0.3), (0.7, 0.95)]],
-}
-
-
-def _densify(points, spacing):
-    """Points every ``spacing`` pixels along a polyline, as pointer events would sample it."""
-    out = [points[0]]
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
-        n = max(1, int(math.hypot(x1 - x0, y1 - y0) / spacing))
-        out.extend((x0 + (x1 - x0) * t / n, y0 + (y1 - y0) * t / n) for t in range(1, n + 1))
-    return out
-
-
-def strokes_drawing(rng: random.Random) -> dict:
-    """A digit drawn on the 280×280 canvas, maybe not finished yet (the live update)."""
-    digit = rng.randrange(10)
-    size = rng.uniform(120, 220)
-    x0, y0 = rng.uniform(10, CANVAS - size * 0.8), rng.uniform(10, CANVAS - size - 5)
-    spacing = rng.uniform(2.0, 5.0)
-    strokes = []
-    for path in DIGIT_PATHS[digit]:
-        pts = [(x0 + size * 0.8 * x + rng.gauss(0, 2), y0 + size * y + rng.gauss(0, 2)) for x, y in path]
-        strokes.append([[round(x, 1), round(y, 1)] for x, y in _densify(pts, spacing)])
-    total = sum(len(s) for s in strokes)
-    keep = max(8, int(total * rng.uniform(0.35, 1.0)))  # the drawing so far
-    partial = []
-    for s in strokes:
-        if keep <= 0:
-            break
-        partial.append(s[:keep])
-        keep -= len(s)
-    return {"strokes": partial, "width": CANVAS, "height": CANVAS}
-
-
-def request_bodies(count: int = 40, seed: int = 0) -> dict[str, list[bytes]]:
-    """JSON bodies of each kind: MNIST test digits (png, pixels) and drawn strokes."""
-    from training import mnist
-    from tests.drawing import canvas_png
-
-    rng = random.Random(seed)
-    test = mnist.load().test
-    chosen = rng.sample(range(len(test.labels)), count)
-    png, pixels = [], []
-    for n, i in enumerate(chosen):
-        image = test.images[i]
-        height = rng.randrange(140, 230)
-        at = (rng.randrange(0, CANVAS - height), rng.randrange(0, CANVAS - height))
-        data = canvas_png(image, size=CANVAS, height=height, at=at, mode="transparent", encoder="chromium")
-        png.append(json.dumps({"image": "data:image/png;base64," + base64.b64encode(data).decode()}).encode())
-        pixels.append(json.dumps({"pixels": np.round(image.astype(float), 4).tolist()}).encode())
-    strokes = [json.dumps(strokes_drawing(rng), separators=(",", ":")).encode() for _ in range(count)]
-    return {"strokes": strokes, "png": png, "pixels": pixels}
-
-
-def http_post(path: str, host: str, body: bytes) -> bytes:
-    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: bench-load\r\n"
-            f"Content-Type: application/json\r\nAccept: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-
-
-def http_get(path: str, host: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: bench-load\r\n\r\n".encode()
-
-
-# --- a lean HTTP/1.1 client --------------------------------------------------------------
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection over asyncio streams; reconnects when closed."""
-
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.reader = self.writer = None
-
-    async def exchange(self, request: bytes) -> tuple[int, bytes]:
-        """Send one request, return (status, body); raises on a broken connection."""
-        if self.writer is None:
-            await self.open()
-        assert self.reader is not None and self.writer is not None
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        match = _CONTENT_LENGTH.search(head)
-        if match is None:
-            self.close()
-            raise ValueError("response without Content-Length")
-        body = await self.reader.readexactly(int(match.group(1)))
-        if _CLOSE.search(head):
-            self.close()
-        return status, body
-
-
-def good_prediction(status: int, body: bytes) -> bool:
-    # Cheap completeness check; a full json.loads per response would cost the generator more.
-    # Flask's JSON responses end with a newline.
-    return status == 200 and body.startswith(b'{"digit":') and body.endswith((b"}}", b"}}\n"))
 
 
 # --- one step: N drawers for D seconds ---------------------------------------------------
@@ -318,37 +188,6 @@ def run_step(host: str, port: int, drawers: int, duration: float, drain: float,
         total.merge(pipe.recv())
         child.join()
     return total
-
-
-# --- CPU accounting from /proc --------------------------------------------------------------
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu(pids: list[int]) -> float:
-    """utime + stime of these processes, seconds (processes that are gone count 0)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / CLOCK_TICKS
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) jiffies of all CPUs since boot."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return math.nan
-    index = min(len(sorted_values) - 1, max(0, math.ceil(q / 100 * len(sorted_values)) - 1))
-    return sorted_values[index]
 
 
 def summarize(drawers: int, duration: float, result: StepResult, extra: dict) -> dict:

@@ -25,7 +25,7 @@ on 2 cores a p50 is mostly the queue); zero errors.
 ``--profile`` also profiles the predict handler in this process (cProfile over the WSGI
 app, no HTTP) and prints where the time goes.
 
-The client is asyncio with raw HTTP/1.1 (bench/load.py's Connection). Client and server
+The client is asyncio with raw HTTP/1.1 (bench/client.py's Connection). Client and server
 share the machine's cores; the figures are for that. Writes bench/results/serve_latency.json.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.load import Connection, good_prediction, http_get, http_post, percentile, process_cpu  # noqa: E402
+from bench.client import Connection, good_prediction, http_get, http_post, percentile, process_cpu  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "serve_latency.json"
 # predict p50 / floor p50, by input: a canvas PNG is decoded by Pillow (a simpler house, #9)
@@ -63,10 +63,10 @@ def canvas_drawings() -> list[dict]:
 
 
 def drawings(kind: str) -> list[dict]:
-    """``png``: canvas PNGs (the service issue's case); ``strokes``/``pixels``: bench/load.py's."""
+    """``png``: canvas PNGs (the service issue's case); ``strokes``/``pixels``: bench/bodies.py's."""
     if kind == "png":
         return canvas_drawings()
-    from bench.load import request_bodies
+    from bench.bodies import request_bodies
     return [json.loads(body) for body in request_bodies()[kind]]
 
 

@@ -88,7 +88,7 @@ def test_damaged_canvases_are_refused_clearly_or_read():
 
 
 def test_the_chromium_like_encoder_of_the_benches_writes_what_chromium_writes():
-    """tests/drawing.chromium_png (bench/load.py, bench/preprocess_speed.py) makes the same
+    """tests/drawing.chromium_png (bench/bodies.py, bench/preprocess_speed.py) makes the same
     choices as the real canvases, so the benches measure what browsers send."""
     from tests.chromium_canvases import encoding
 

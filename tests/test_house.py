@@ -61,3 +61,15 @@ def test_page_modules_import_only_what_exists_and_is_used(module: Path):
             original, _, local = name.partition(" as ")
             assert original.strip() in _exports(exporter), f"{where} does not export {original}"
             assert used((local or original).strip()), f"{module.name}: {local or original} is never used"
+
+
+BENCHMARKS = sorted(p for p in (ROOT / "bench").glob("*.py") if "argparse" in p.read_text())
+
+
+@pytest.mark.parametrize("script", BENCHMARKS, ids=lambda p: p.name)
+def test_every_benchmark_starts(script: Path):
+    """No test times anything, but every benchmark must still load what it imports."""
+    result = subprocess.run([sys.executable, str(script), "--help"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage:")
