@@ -23,6 +23,7 @@ from server.openapi_parts import numbers as _numbers
 from server.openapi_parts import oip_error as _oip_error
 from server.openapi_parts import problem as _problem
 from server.openapi_parts import ref as _ref
+from server.openapi_parts import EXAMPLE_DRAWING, json_request
 from server.state import MODEL_VERSION, State, current_state
 
 bp = Blueprint("openapi", __name__)
@@ -329,8 +330,11 @@ def _build(facts: Facts) -> dict[str, Any]:
             "/api/predict": {"post": {
                 "tags": ["Digits"], "summary": "Recognize a digit (or a batch)",
                 "operationId": "predict",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "oneOf": [_ref("PredictRequest"), _ref("BatchRequest")]}}}},
+                "requestBody": json_request({"oneOf": [_ref("PredictRequest"), _ref("BatchRequest")]}, {
+                    "strokes": ("A 7 drawn with the pen on a 280×280 canvas", EXAMPLE_DRAWING),
+                    "batch": ("That 7 and a 1, answered together",
+                              {"inputs": [EXAMPLE_DRAWING, {**EXAMPLE_DRAWING, "strokes": [[[140, 30], [140, 250]]]}]}),
+                }),
                 "responses": {
                     "200": _json({"oneOf": [_ref("Prediction"), _ref("BatchResponse")]},
                                  "The answer: digit, activations, preprocessing record.",

@@ -9,7 +9,7 @@ from typing import Any
 
 from model.explain import DEFAULT_LEARNING_RATE, MAX_LEARNING_RATE, MAX_STEPS
 from model.network import SIZES
-from server.openapi_parts import json_content, numbers, problem, ref
+from server.openapi_parts import EXAMPLE_DRAWING, json_content, json_request, numbers, problem, ref
 
 INPUTS = ("ImageInput", "StrokesInput", "PixelsInput")
 DIGITS = {"type": "integer", "minimum": 0, "maximum": SIZES[-1] - 1}
@@ -90,7 +90,8 @@ def explain_path(max_body: int) -> dict[str, Any]:
                        "steps of gradient descent, learning rate and snapshot of the training run. Answers everything "
                        "/api/predict answers, plus the attribution, cost, nudges, top weights and "
                        "descent (see /docs#explain). The served network never changes.",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ExplainRequest")}}},
+        "requestBody": json_request(ref("ExplainRequest"), {
+            "steps": ("Why the 7, and ten gradient steps towards a 9", {**EXAMPLE_DRAWING, "target": 9, "steps": 10})}),
         "responses": {
             "200": json_content(ref("Explanation"), "The prediction and its explanation.",
                                 headers={"Cache-Control": {"schema": {"const": "no-store"}}}),

@@ -31,3 +31,15 @@ def oip_error(description: str) -> dict[str, Any]:
 
 def json_content(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
+
+
+# The 7 of /docs's curl examples, drawn with the pen on the page's 280×280 canvas: the request
+# examples below are real requests the served network answers (tests/test_openapi.py sends them).
+EXAMPLE_DRAWING = {"strokes": [[[60, 40], [200, 40], [110, 250]]], "width": 280, "height": 280}
+
+
+def json_request(schema: dict[str, Any], examples: dict[str, tuple[str, Any]]) -> dict[str, Any]:
+    """A required JSON request body with named examples, ``{name: (summary, value)}``."""
+    return {"required": True, "content": {"application/json": {
+        "schema": schema,
+        "examples": {name: {"summary": summary, "value": value} for name, (summary, value) in examples.items()}}}}

@@ -28,3 +28,21 @@ def test_every_problem_type_is_documented(client):
     from server.errors import PROBLEMS
     documented = spec["components"]["schemas"]["Problem"]["properties"]["type"]["enum"]
     assert documented == [f"/docs#problem-{code}" for code in PROBLEMS]
+
+
+def test_every_request_example_is_valid_and_answered(client):
+    """The document's request examples are requests the served network answers, not just shapes."""
+    from jsonschema import Draft202012Validator
+
+    spec = client.get("/openapi.json").get_json()
+    sent = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            for name, example in content.get("examples", {}).items():
+                # The body's schema with the document's components beside it, so its $refs resolve.
+                Draft202012Validator({**content["schema"], "components": spec["components"]}).validate(example["value"])
+                response = client.open(path, method=method.upper(), json=example["value"])
+                assert response.status_code == 200, (path, name, response.get_json())
+                sent.append(f"{method.upper()} {path} {name}")
+    assert {"POST /api/predict strokes", "POST /api/predict batch", "POST /api/explain steps"} <= set(sent), sent
