@@ -75,4 +75,6 @@ def load_arrays(weights: str | Path, expected_model_sha256: str | None = None) -
     count = meta.get("count")
     if any(a.shape[0] != count for a in arrays.values()) or len(meta.get("snapshots", ())) != count:
         raise WeightsError(f"{npz_path.name} and {json_path.name} disagree on the number of snapshots")
+    if not all(np.isfinite(a).all() for a in arrays.values()):  # what Network checks, for every snapshot at once
+        raise WeightsError(f"{npz_path.name} holds weights or biases that are not finite numbers")
     return arrays, meta

@@ -23,12 +23,13 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "mnist-78
 
 def rule_beside(weights: Path) -> Rule:
     """The rule of the model card beside ``weights`` (same name, .json); without a card,
-    or a card without a rule, the rule from before verdicts existed."""
+    or a card without a rule, the rule from before verdicts existed. A card that cannot be
+    read or whose verdict is no rule raises (the server refuses such weights too)."""
     try:
-        card = json.loads(weights.with_suffix(".json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = weights.with_suffix(".json").read_text(encoding="utf-8")
+    except FileNotFoundError:
         return Rule()
-    return Rule.of_card(card)
+    return Rule.of_card(json.loads(text))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         rule = rule_beside(args.weights)
-    except (ValueError, TypeError, AttributeError) as exc:  # a card whose verdict is not the rule's shape
+    except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:  # unreadable, not JSON, no rule's shape
         print(f"error: the model card beside {args.weights} has no usable answer rule ({exc})", file=sys.stderr)
         return 1
     failed = False

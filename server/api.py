@@ -131,16 +131,18 @@ def _rounded(a: np.ndarray, decimals: int) -> list[float]:
     return np.round(a.astype(np.float64), decimals).tolist()
 
 
-def predictions(s: State, inputs: list[Preprocessed], checkpoint: int | None = None) -> list[dict[str, Any]]:
+def predictions(s: State, inputs: list[Preprocessed], checkpoint: int | None = None,
+                network: Network | None = None) -> list[dict[str, Any]]:
     """Run the network (or snapshot ``checkpoint`` of its training run) on a batch and
     describe each answer.
 
     Each answer is the object documented in openapi.json (``digit``, ``confidence``,
     ``verdict``, ``uncertain``, ``runner_up``, ``output``, ``activations``, ``preprocessing``, ``model``):
     the 784 inputs rounded to 4 decimals, every other activation to 6. A snapshot's answer
-    names it: ``model.checkpoint`` = ``{"id", "examples_seen"}``.
+    names it: ``model.checkpoint`` = ``{"id", "examples_seen"}``. ``network``: that network, when the
+    caller has built it already (/api/explain uses it again).
     """
-    network = network_for(s, checkpoint)
+    network = network or network_for(s, checkpoint)
     _, hidden1, hidden2, output = network.forward(np.stack([p.pixels for p in inputs]))
     served_by: dict[str, Any] = {"name": s.name, "sha256": s.sha256}
     if checkpoint is not None:

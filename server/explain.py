@@ -108,9 +108,10 @@ def explain_route():
     learning_rate = _learning_rate(body)
     checkpoint = checkpoint_of(body)
     pre = preprocess_input({k: v for k, v in body.items() if k not in OPTIONS})
-    answer = predictions(s, [pre], checkpoint)[0]
+    network = network_for(s, checkpoint)
+    answer = predictions(s, [pre], checkpoint, network)[0]
     assert steps is not None
-    answer.update(explanation(network_for(s, checkpoint), pre.pixels, answer["digit"], answer["runner_up"],
+    answer.update(explanation(network, pre.pixels, answer["digit"], answer["runner_up"],
                               answer["digit"] if target is None else target, steps, learning_rate))
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"

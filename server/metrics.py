@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Iterable
+from typing import Iterable
 
 from flask import Blueprint, Flask, Response, request
 from prometheus_client import (CollectorRegistry, Counter, Histogram, disable_created_metrics,

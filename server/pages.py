@@ -22,4 +22,4 @@ def docs():
     state = current_state()
     return render_template("docs.html", model_name=state.name, config=current_app.config, rule=state.rule,
                            problems=PROBLEMS.items(), max_side=MAX_SIDE, max_examples=MAX_EXAMPLES,
-                           explain=explain, run=current_state().run)
+                           explain=explain, run=state.run)

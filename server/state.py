@@ -163,13 +163,15 @@ def load_state(config: Mapping[str, Any], logger: logging.Logger, dumps: Callabl
     card_path = Path(config["MODEL_CARD_PATH"] or weights_path.with_suffix(".json"))
     state = State(examples=_load_examples(Path(config["EXAMPLES_PATH"]), logger))
     try:
-        state.network, state.card, state.sha256 = _load_network(weights_path, card_path)
+        network, card, sha256 = _load_network(weights_path, card_path)
+        card_rule = _card_rule(card, card_path)
     except WeightsError as exc:
         state.reason = str(exc)
         logger.error("not ready: %s", exc)
         return state
+    state.network, state.card, state.sha256 = network, card, sha256
     state.name = str(state.card.get("name") or state.name)
-    state.rule = served_rule(state.card, config)
+    state.rule = served_rule(card_rule, config)
     state.model_json = dumps(_model_document(state)).encode("utf-8")
     state.model_etag = hashlib.sha256(state.model_json).hexdigest()[:32]
     logger.info("model %s loaded (sha256 %s)", state.name, state.sha256[:12])
@@ -182,11 +184,18 @@ def current_state() -> State:
     return current_app.extensions["digits"]
 
 
-def served_rule(card: Mapping[str, Any], config: Mapping[str, Any]) -> Rule:
-    """The answer rule that goes with the weights (their model card's thresholds, or the
-    rule from before verdicts existed for a card without any), with the thresholds that the
-    settings UNCERTAIN_MIN_CONFIDENCE and UNCERTAIN_MAX_RATIO name, if set."""
-    rule = Rule.of_card(dict(card))
+def _card_rule(card: Mapping[str, Any], card_path: Path) -> Rule:
+    """The answer rule of the weights' model card (the rule from before verdicts existed for a
+    card without any); a verdict that is no rule makes the weights unusable, like a bad card."""
+    try:
+        return Rule.of_card(card)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise WeightsError(f"model card {card_path.name}: its verdict is not an answer rule ({exc!r})") from None
+
+
+def served_rule(card_rule: Rule, config: Mapping[str, Any]) -> Rule:
+    """The card's rule with the thresholds that the settings UNCERTAIN_MIN_CONFIDENCE and
+    UNCERTAIN_MAX_RATIO name, if set (a setting that is no number is the operator's error)."""
     overrides = {}
     for key, name in (("UNCERTAIN_MIN_CONFIDENCE", "min_confidence"), ("UNCERTAIN_MAX_RATIO", "max_ratio")):
         if config.get(key) in (None, ""):
@@ -195,4 +204,4 @@ def served_rule(card: Mapping[str, Any], config: Mapping[str, Any]) -> Rule:
             overrides[name] = float(config[key])
         except (TypeError, ValueError):
             raise ValueError(f"setting {key}={config[key]!r} is not a number") from None
-    return replace(rule, **overrides)
+    return replace(card_rule, **overrides)

@@ -63,7 +63,8 @@ def clear_test_digits(mnist, network):
 
 def broken_weights(directory: Path, kind: str) -> Path:
     """A copy of the shipped weights and card in ``directory``, broken as ``kind`` says:
-    missing, truncated, wrong shape, or sha256 mismatch (with the card)."""
+    missing, truncated, wrong shape, sha256 mismatch (with the card), or a card whose verdict
+    names a threshold no rule has."""
     weights = directory / WEIGHTS.name
     card = json.loads(CARD.read_text())
     if kind == "missing":
@@ -81,6 +82,9 @@ def broken_weights(directory: Path, kind: str) -> Path:
     elif kind == "sha256 mismatch":
         shutil.copy(WEIGHTS, weights)
         card["sha256"] = "0" * 64
+    elif kind == "verdict not a rule":
+        shutil.copy(WEIGHTS, weights)
+        card["verdict"]["thresholds"]["bogus"] = 1.0
     else:
         raise ValueError(kind)
     weights.with_suffix(".json").write_text(json.dumps(card))

@@ -390,7 +390,8 @@ def test_security_headers_everywhere(client, path):
 @pytest.mark.parametrize("kind,reason", [("missing", "does not exist"),
                                          ("truncated", "not a readable .npz"),
                                          ("wrong shape", "w2 has shape"),
-                                         ("sha256 mismatch", "but the model card")])
+                                         ("sha256 mismatch", "but the model card"),
+                                         ("verdict not a rule", "its verdict is not an answer rule")])
 def test_bad_weights_mean_not_ready(tmp_path, caplog, kind, reason):
     with caplog.at_level("ERROR"):
         app = create_app({"TESTING": True, "WEIGHTS_PATH": str(broken_weights(tmp_path, kind))})

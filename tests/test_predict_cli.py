@@ -55,3 +55,13 @@ def test_bad_files_are_named_and_fail_the_run(tmp_path, capsys, content, says):
         path.write_bytes(content)
     assert predict.main([str(path)]) == 1
     assert says in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("card", ["not json", '{"verdict": {"thresholds": {"bogus": 1}}}'])
+def test_a_card_that_is_no_rule_stops_the_run(tmp_path, capsys, card):
+    """Like the server, which refuses such weights: no silent fallback to another rule."""
+    weights = tmp_path / WEIGHTS.name
+    shutil.copy(WEIGHTS, weights)
+    weights.with_suffix(".json").write_text(card)
+    assert predict.main([str(tmp_path / "any.png"), "--weights", str(weights)]) == 1
+    assert "no usable answer rule" in capsys.readouterr().err

@@ -264,10 +264,11 @@ def test_a_checkpoint_inside_a_batch_input_is_400(client):
 # --- snapshots missing or not of the served network: predictions go on, /api/training says why --
 
 def write_run(directory: Path, networks: list[Network], model_sha256: str, curve=None,
-              edit=lambda meta: None) -> Path:
+              edit=lambda meta: None, edit_arrays=lambda arrays: None) -> Path:
     """Snapshot files in model/checkpoints.py's format, for tests: ``networks`` in order."""
     npz, meta_path = checkpoints.paths(directory / WEIGHTS.name)
     arrays = {name: np.stack([n.to_arrays()[name] for n in networks]).astype(np.float32) for name in ARRAY_NAMES}
+    edit_arrays(arrays)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     npz.write_bytes(buffer.getvalue())
@@ -335,6 +336,9 @@ FAULTS = [
                                              edit=lambda m: m["snapshots"][0].update(id=1)),
      "the ids must be 0, 1, … in order"),
     ("metadata a list", lambda d: metadata_a_list(d), "does not have the layout"),
+    ("a snapshot not finite", lambda d: write_run(d, [other_network(), served_network()], sha256(),
+                                                  edit_arrays=lambda a: a["w1"][0].__setitem__((0, 0), np.nan)),
+     "not finite numbers"),
 ]
 
 
