@@ -83,7 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
 
-    app.extensions["digits"] = load_state(app.config, app.logger, app.json.dumps)
+    app.extensions["digits"] = load_state(app.config, app.logger)
 
     metrics.register(app)  # first: its clock starts before, and its count follows, every other hook
     errors.register(app)

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from model.explain import MAX_LEARNING_RATE, MAX_STEPS
 from model.preprocess import MAX_SIDE, PreprocessError
+from server.json_provider import dumps_bytes
 
 #: Problem codes: HTTP status and title. ``type`` is ``/docs#problem-<code>``, where
 #: /docs explains each one.
@@ -65,13 +66,13 @@ def problem_response(code: str, detail: str, status: int | None = None,
     status = status or PROBLEMS[code][0]
     body = {"type": f"/docs#problem-{code}", "title": PROBLEMS[code][1],
             "status": status, "detail": detail}
-    response = Response(current_app.json.dumps(body), status=status, mimetype="application/problem+json")
+    response = Response(dumps_bytes(body), status=status, mimetype="application/problem+json")
     response.headers.update(headers or {})
     return response
 
 
 def oip_error(message: str, status: int) -> Response:
-    return Response(current_app.json.dumps({"error": message}), status=status, mimetype="application/json")
+    return Response(dumps_bytes({"error": message}), status=status, mimetype="application/json")
 
 
 def _http_detail(exc: HTTPException) -> str:

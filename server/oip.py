@@ -19,6 +19,7 @@ from model.answer import answers
 from server import metrics
 from server.bodies import BodyError, parse_json, read_body
 from server.errors import oip_error
+from server.json_provider import dumps_bytes
 from server.state import MODEL_VERSION, State, current_state
 
 bp = Blueprint("oip", __name__, url_prefix="/v2")
@@ -236,6 +237,6 @@ def infer(name: str, version: str | None = None):
     body["outputs"] = outputs
     if not chunks:
         return jsonify(body)
-    head = current_app.json.dumps(body).encode()
+    head = dumps_bytes(body)
     return Response(head + b"".join(chunks), mimetype="application/octet-stream",
                     headers={HEADER_LENGTH: str(len(head))})

@@ -16,7 +16,7 @@ import json
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from model import snapshots
 from model.answer import Rule
 from model.network import Network, WeightsError
 from model.snapshots import Run
+from server.json_provider import dumps_bytes
 
 MODEL_VERSION = "1"
 
@@ -142,7 +143,7 @@ def snapshot_etag(run: Run, k: int) -> str:
 
 
 def _load_run(state: State, config: Mapping[str, Any], weights_path: Path,
-              logger: logging.Logger, dumps: Callable[[Any], str]) -> None:
+              logger: logging.Logger) -> None:
     path = Path(config["CHECKPOINTS_PATH"] or snapshots.default_path(weights_path))
     assert state.network is not None
     try:
@@ -151,14 +152,14 @@ def _load_run(state: State, config: Mapping[str, Any], weights_path: Path,
         state.run_reason = str(exc)
         logger.warning("training snapshots not served: %s", exc)
         return
-    state.training_json = dumps(_training_document(state.run)).encode("utf-8")
+    state.training_json = dumps_bytes(_training_document(state.run))
     state.training_etag = hashlib.sha256(state.training_json).hexdigest()[:32]
     logger.info("%d training snapshots loaded", state.run.count)
 
 
-def load_state(config: Mapping[str, Any], logger: logging.Logger, dumps: Callable[[Any], str]) -> State:
-    """Load everything once; ``dumps`` is the app's JSON writer (the /api/model body is
-    encoded here, once, with it)."""
+def load_state(config: Mapping[str, Any], logger: logging.Logger) -> State:
+    """Load everything once (the /api/model and /api/training bodies are encoded here, once,
+    by the app's one JSON writer)."""
     weights_path = Path(config["WEIGHTS_PATH"])
     card_path = Path(config["MODEL_CARD_PATH"] or weights_path.with_suffix(".json"))
     state = State(examples=_load_examples(Path(config["EXAMPLES_PATH"]), logger))
@@ -172,10 +173,10 @@ def load_state(config: Mapping[str, Any], logger: logging.Logger, dumps: Callabl
     state.network, state.card, state.sha256 = network, card, sha256
     state.name = str(state.card.get("name") or state.name)
     state.rule = served_rule(card_rule, config)
-    state.model_json = dumps(_model_document(state)).encode("utf-8")
+    state.model_json = dumps_bytes(_model_document(state))
     state.model_etag = hashlib.sha256(state.model_json).hexdigest()[:32]
     logger.info("model %s loaded (sha256 %s)", state.name, state.sha256[:12])
-    _load_run(state, config, weights_path, logger, dumps)
+    _load_run(state, config, weights_path, logger)
     return state
 
 

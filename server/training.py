@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from server.api import ready_state
 from server.errors import Problem
+from server.json_provider import dumps_bytes
 from server.state import Run, State, snapshot_document, snapshot_etag
 
 bp = Blueprint("training", __name__)
@@ -69,5 +70,5 @@ def snapshot(id: str):
         return _cached(None, etag, IMMUTABLE if pinned else REVALIDATE)
     body = s.snapshot_json.get(k)
     if body is None:  # encoded on first use: most processes never serve most snapshots
-        body = s.snapshot_json[k] = current_app.json.dumps(snapshot_document(run, k)).encode("utf-8")
+        body = s.snapshot_json[k] = dumps_bytes(snapshot_document(run, k))
     return _cached(body, etag, IMMUTABLE if pinned else REVALIDATE)
