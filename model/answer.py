@@ -112,10 +112,17 @@ def answers(outputs: np.ndarray, rule: Rule) -> list[Answer]:
     return [answer(row, rule) for row in outputs]
 
 
-def verdicts(outputs: np.ndarray, rule: Rule) -> np.ndarray:
-    """The verdict of every row of ``outputs`` (N, 10) at once, as indices into
-    :data:`VERDICTS` (N,) — what :func:`answer` decides, for measuring many inputs."""
+def strongest_two(outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row of (N, 10) outputs: the strongest digit, its activation and the
+    runner-up's activation (float64), as the rule reads them."""
     outputs = np.asarray(outputs, dtype=np.float64)
     first, second = top_two(outputs)
     rows = np.arange(len(outputs))
-    return verdict_codes(outputs[rows, first], outputs[rows, second], rule)
+    return first, outputs[rows, first], outputs[rows, second]
+
+
+def verdicts(outputs: np.ndarray, rule: Rule) -> np.ndarray:
+    """The verdict of every row of ``outputs`` (N, 10) at once, as indices into
+    :data:`VERDICTS` (N,) — what :func:`answer` decides, for measuring many inputs."""
+    _, winners, runners = strongest_two(outputs)
+    return verdict_codes(winners, runners, rule)

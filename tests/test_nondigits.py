@@ -1,11 +1,23 @@
 """The non-digit generator (training/nondigits.py) and digits drawn as strokes (training/strokes.py)."""
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 
 from model import preprocess
+from server.api import preprocess_input
 from training import fragments, glyphs, nondigits, strokes
+
+
+def as_json(body: dict) -> dict:
+    """A non-digit's request body as a client would post it: PNG bytes as a data URL."""
+    if "image" in body:
+        return {"image": "data:image/png;base64," + base64.b64encode(body["image"]).decode()}
+    if "pixels" in body:
+        return {"pixels": np.asarray(body["pixels"]).tolist()}
+    return body
 
 N = 12  # per (kind, split): enough to see every procedure a few times, fast
 
@@ -23,16 +35,16 @@ def test_every_kind_makes_request_bodies_and_valid_inputs(made, kind):
             body = sample.body
             assert len(set(body) & {"strokes", "image", "pixels"}) == 1
             if "strokes" in body:
-                assert 1 <= len(body["strokes"]) <= 100
+                assert 1 <= len(body["strokes"]) <= preprocess.MAX_STROKES
                 assert all(len(p) >= 1 and all(len(xy) == 2 for xy in p) for p in body["strokes"])
-                assert sum(len(p) for p in body["strokes"]) <= 10_000
+                assert sum(len(p) for p in body["strokes"]) <= preprocess.MAX_POINTS
             elif "image" in body:
                 assert body["image"][:8] == b"\x89PNG\r\n\x1a\n"
             x = sample.pixels
             assert x.shape == (784,) and x.dtype == np.float32
             assert np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1 and x.sum() > 0
-            # what the API would compute from the same body
-            np.testing.assert_array_equal(nondigits.to_input(body), x)
+            # what /api/predict computes from the same body, sent as JSON
+            np.testing.assert_array_equal(preprocess_input(as_json(body)).pixels, x)
 
 
 def test_the_page_s_input_is_most_of_it(made):
@@ -116,7 +128,7 @@ def test_mnist_digits_become_strokes_the_api_accepts():
     images = data.test.images[:10]
     for image in images:
         paths = strokes.digit_strokes(image)
-        assert 1 <= len(paths) <= strokes.MAX_STROKES
+        assert 1 <= len(paths) <= preprocess.MAX_STROKES
         assert all(p.shape[1] == 2 and (p >= 0).all() and (p <= strokes.SURFACE).all() for p in paths)
     drawn = strokes.stroke_drawn(images)
     assert drawn.shape == (10, 784) and (drawn.sum(1) > 0).all()

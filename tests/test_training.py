@@ -256,6 +256,7 @@ def test_swa_averages_more_iterates_and_replaces_the_ema(data):
     (["--set", "train_on=test"], "train_on"),
     (["--set", "calibrate_on=test"], "calibrate_on"),
     (["--set", "sigmoid_on=some"], "sigmoid_on"),
+    (["--set", "snapshots=1"], "snapshots must be at least 2"),  # the last one is the result
 ])
 def test_train_rejects_bad_options(tmp_path, args, message):
     result = run_cli("training.train", *SHORT, *args, "--out", str(tmp_path / "x.npz"))

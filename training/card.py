@@ -74,10 +74,9 @@ def verdict_card(rule: Rule, recipe: Recipe, goals: selective.Goals, chosen: dic
     }
 
 
-def model_card(path: Path, network: Network, recipe: Recipe, seed: int, info: dict,
-               data: mnist.Mnist, verdict: dict | None = None, checkpoints_meta: dict | None = None) -> dict:
-    """The card for the weights file at ``path`` (scored from the file itself)."""
-    shipped = Network.load(path)
+def model_card(path: Path, shipped: Network, recipe: Recipe, seed: int, info: dict,
+               data: mnist.Mnist, verdict: dict, checkpoints_meta: dict) -> dict:
+    """The card for the weights file at ``path``, scored from ``shipped``, that file as loaded."""
     test_pred = shipped.predict(data.test.images)
     val_pred = shipped.predict(data.validation.images)
     return {
@@ -98,8 +97,8 @@ def model_card(path: Path, network: Network, recipe: Recipe, seed: int, info: di
         "seed": seed,
         "training_seconds": info["training_seconds"],
         "history": info["history"],
-        **({"verdict": verdict} if verdict is not None else {}),
-        **({"checkpoints": checkpoints_meta} if checkpoints_meta is not None else {}),
+        "verdict": verdict,
+        "checkpoints": checkpoints_meta,
         "numpy": np.__version__,
         "python": sys.version.split()[0],
         "command": "python -m training.train",
@@ -113,15 +112,14 @@ def write_atomically(path: Path, data: bytes) -> None:
     partial.replace(path)
 
 
-def write_checkpoints(out: Path, info: dict, data: mnist.Mnist) -> dict:
-    """The run's snapshots beside the weights file ``out`` (format: model/checkpoints.py);
-    each one's MNIST test accuracy by the served forward pass on its float32 arrays.
-    Returns what the model card says about them."""
+def write_checkpoints(out: Path, shipped: Network, info: dict, data: mnist.Mnist) -> dict:
+    """The run's snapshots beside the weights file ``out`` (``shipped``: that file as loaded;
+    format: model/checkpoints.py); each one's MNIST test accuracy by the served forward pass
+    on its float32 arrays. Returns what the model card says about them."""
     npz_path, json_path = checkpoints.paths(out)
     snaps = info["snapshots"]
     arrays = {name: np.stack([s["network"].to_arrays()[name] for s in snaps]).astype(np.float32)
               for name in ARRAY_NAMES}
-    shipped = Network.load(out)
     for name, a in shipped.to_arrays().items():  # the last snapshot is the shipped network, bit for bit
         if not np.array_equal(arrays[name][-1], a.astype(np.float32)):
             raise AssertionError(f"the last snapshot's {name} differs from {out.name}")
@@ -130,7 +128,7 @@ def write_checkpoints(out: Path, info: dict, data: mnist.Mnist) -> dict:
     write_atomically(npz_path, buffer.getvalue())
     records = []
     for i, s in enumerate(snaps):
-        net = Network.from_arrays({name: a[i] for name, a in arrays.items()})
+        net = checkpoints.network_at(arrays, i)
         accuracy = float((net.predict(data.test.images) == data.test.labels).mean())
         records.append({"id": i, "step": s["step"], "examples_seen": s["examples_seen"],
                         "epoch": round(s["step"] / info["steps_per_epoch"], 5),

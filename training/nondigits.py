@@ -32,7 +32,7 @@ Splits (:data:`SPLITS`): ``train`` (for training), ``choose`` (for choosing thre
 recipes) and ``heldout`` (only for reporting). Every (kind, split) has its own random
 stream (``SeedSequence([seed, kind, split])``). Beyond new seeds, the held-out split is
 built to test the general case, not the generator's own habits: half of its samples come
-from procedures or templates that train and choose never use (:data:`UNSEEN`) — other
+from procedures or templates that train and choose never use — other
 letters and symbols, zigzags and knots instead of random walks, dashes, blotchy
 low-frequency noise, lumpy blobs and spiral colouring-in, noisy photos — and its fragments
 come from MNIST *test* digits, where train and choose cut MNIST training digits.
@@ -57,16 +57,6 @@ from training.glyphs import GLYPHS, GLYPHS_UNSEEN, jitter
 KINDS = ("noise", "salt", "scribble", "blob", "glyph", "fragment")
 SPLITS = ("train", "choose", "heldout")
 HELDOUT_UNSEEN = 0.5            # share of the held-out split made by unseen procedures
-
-# What the held-out split adds, per kind (documented in docs/training.md).
-UNSEEN = {
-    "noise": "blotchy low-frequency noise (pixels); Gaussian noise photographed on white (PNG)",
-    "salt": "short dashes and clustered dots (strokes); a speckled canvas (PNG)",
-    "scribble": "zigzags; knots (Lissajous curves of frequency ratios ≥ 3:2)",
-    "blob": "lumpy blobs (thresholded smooth noise, PNG); spiral colouring-in (strokes)",
-    "glyph": "other letters and symbols (GLYPHS_UNSEEN)",
-    "fragment": "fragments of MNIST test digits (train and choose cut training digits)",
-}
 
 
 # --- what preprocessing makes of a request body ---------------------------------------------
@@ -291,10 +281,10 @@ def inputs(kind: str, split: str, n: int, seed: int = 0) -> np.ndarray:
     return np.stack([s.pixels for s in samples(kind, split, n, seed)])
 
 
-def dataset(split: str, per_kind: int, seed: int = 0, kinds=KINDS) -> tuple[np.ndarray, np.ndarray]:
+def dataset(split: str, per_kind: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(inputs (N, 784) float32, kind index (N,) into :data:`KINDS`) for every kind of a split."""
     xs, ks = [], []
-    for kind in kinds:
+    for kind in KINDS:
         xs.append(inputs(kind, split, per_kind, seed))
         ks.append(np.full(per_kind, KINDS.index(kind), dtype=np.int64))
     return np.concatenate(xs), np.concatenate(ks)

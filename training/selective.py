@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.answer import VERDICTS, Rule, top_two, verdict_codes, verdicts
+from model.answer import VERDICTS, Rule, strongest_two, top_two, verdict_codes, verdicts
 
 # The thresholds tried: the runner-up's share of the strongest output (or of its odds,
 # with Rule.odds), and the strongest output's minimum as quantiles of the digits' own.
@@ -40,10 +40,6 @@ class Choice:
     lowest_kind: float            # the lowest kind's share declined
     shortfall: float              # the largest of the three failure rates, each over what its goal allows
 
-    @property
-    def meets_goals(self) -> bool:
-        return self.shortfall <= 1.0
-
 
 def choose_rule(digit_outputs: np.ndarray, labels: np.ndarray, nondigit_outputs: np.ndarray,
                 kinds: np.ndarray, goals: Goals, odds: bool, ratios=None) -> Choice:
@@ -56,12 +52,6 @@ def choose_rule(digit_outputs: np.ndarray, labels: np.ndarray, nondigit_outputs:
     declined. If even the lowest ``min_confidence`` declines more digits than the budget (a
     poorly trained network whose outputs compete a lot), the rule that declines the fewest.
     """
-    def strongest_two(outputs):
-        outputs = np.asarray(outputs, dtype=np.float64)
-        first, second = top_two(outputs)
-        rows = np.arange(len(outputs))
-        return first, outputs[rows, first], outputs[rows, second]
-
     first, winners, runners = strongest_two(digit_outputs)
     right = first == labels
     _, nd_winners, nd_runners = strongest_two(nondigit_outputs)

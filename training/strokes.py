@@ -24,7 +24,6 @@ from model import preprocess
 
 TRACE = 4                  # the digit's shape is traced at 4× the 28-grid
 SURFACE = 28 * TRACE       # the strokes' surface, width = height
-MAX_STROKES = 100          # what /api/predict accepts (docs: "strokes per drawing bounded")
 
 # The eight neighbours (dy, dx), four straight ones first.
 _STRAIGHT = ((-1, 0), (1, 0), (0, -1), (0, 1))
@@ -154,7 +153,7 @@ def stroke_drawn(images: np.ndarray) -> np.ndarray:
     (the page's path). A digit whose strokes preprocessing refuses (none in MNIST) stays blank."""
     out = np.zeros((len(images), 784), dtype=np.float32)
     for i, image in enumerate(images):
-        paths = digit_strokes(image)[:MAX_STROKES]
+        paths = digit_strokes(image)[:preprocess.MAX_STROKES]  # what /api/predict accepts
         try:
             out[i] = preprocess.from_strokes([p.tolist() for p in paths], SURFACE, SURFACE).pixels
         except preprocess.PreprocessError:

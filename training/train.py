@@ -317,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"calibrate_on must be one of {', '.join(CALIBRATE_ON)}, not {recipe.calibrate_on!r}")
     if recipe.sigmoid_on not in ("all", "label"):
         parser.error(f"sigmoid_on must be 'all' or 'label', not {recipe.sigmoid_on!r}")
+    if recipe.snapshots < 2:
+        parser.error(f"snapshots must be at least 2 (the initial and the final network), not {recipe.snapshots}")
 
     network, info = train(recipe, args.seed, args.quiet, data, args.teacher_file)
     out = args.out
@@ -324,13 +326,14 @@ def main(argv: list[str] | None = None) -> int:
     network.save(out)
     shipped = Network.load(out)  # rule and measurements from the float32 file, as served
     rule, chosen, goals = choose_verdict(shipped, recipe, data)
+    named = chosen["validation"]["named_accuracy"]  # None when the rule names no digit at all
     log(args.quiet, f"rule {rule}: validation declined {chosen['validation']['declined']:.2%}, "
-                    f"named right {chosen['validation']['named_accuracy']:.2%}; choose non-digits declined "
+                    f"named right {'none' if named is None else f'{named:.2%}'}; choose non-digits declined "
                     f"{chosen['nondigits_declined']:.1%} (lowest kind {chosen['lowest_kind_declined']:.1%})")
     measured = selective.measure(shipped, rule, data, recipe.heldout_per_kind, recipe.stroke_digits,
                                  recipe.nondigit_seed)
-    checkpoints_meta = write_checkpoints(out, info, data)
-    card = model_card(out, network, recipe, args.seed, info, data,
+    checkpoints_meta = write_checkpoints(out, shipped, info, data)
+    card = model_card(out, shipped, recipe, args.seed, info, data,
                       verdict_card(rule, recipe, goals, chosen, measured), checkpoints_meta)
     card_path = out.with_suffix(".json")
     write_atomically(card_path, (json.dumps(card, indent=2) + "\n").encode())
