@@ -45,11 +45,18 @@ def network():
 
 @pytest.fixture(scope="session")
 def snapshots(card):
-    """The training run's snapshots beside the shipped weights, by the training side's own
-    loader: ``(networks, metadata)``. The real files: tests using this are marked
-    ``snapshots``."""
+    """The training run's snapshots beside the shipped weights, ``(networks, metadata)``, read
+    straight from the files with numpy and json — not through model/checkpoints.py, which the
+    server uses, so that tests comparing the two compare two readings. The real files: tests
+    using this are marked ``snapshots``."""
     from model import checkpoints
-    return checkpoints.load(WEIGHTS, card["sha256"])
+    from model.network import Network
+    npz_path, json_path = checkpoints.paths(WEIGHTS)
+    meta = json.loads(json_path.read_text())
+    assert meta["model_sha256"] == card["sha256"]
+    with np.load(npz_path) as npz:
+        arrays = dict(npz)
+    return [Network.from_arrays({name: a[k] for name, a in arrays.items()}) for k in range(meta["count"])], meta
 
 
 @pytest.fixture(scope="session")

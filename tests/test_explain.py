@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from model import explain
-from model.network import Network, backprop, forward
+from model.network import backprop, forward
+from server.openapi_parts import EXAMPLE_DRAWING
 from tests.drawing import canvas_png, data_url, png_declaring
 
 H = 1e-5  # central-difference step (inputs, activations and weights are all O(1))
-SEVEN = {"strokes": [[[60, 40], [200, 40], [110, 250]]], "width": 280, "height": 280}
+SEVEN = EXAMPLE_DRAWING  # the 7 of /docs and of the OpenAPI examples
 DIGIT = np.zeros((28, 28))
 DIGIT[5:23, 13:16] = 1.0  # a plain "1"
 ONE = DIGIT.ravel().tolist()

@@ -24,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app import create_app
 from model.answer import VERDICTS, Rule, answer
 from server import metrics
+from server.openapi_parts import EXAMPLE_DRAWING
 from tests.drawing import canvas_png, data_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +105,7 @@ def test_a_prediction_moves_its_counters_by_exactly_one(client):
 
 
 def test_a_batch_counts_each_input_by_its_kind(client):
-    strokes = {"strokes": [[[60, 40], [200, 40], [110, 250]]], "width": 280, "height": 280}
+    strokes = EXAMPLE_DRAWING
     image = {"image": data_url(canvas_png(np.array(bar())))}
     before = scrape(client)
     response = client.post("/api/predict", json={"inputs": [image, strokes, {"pixels": bar()}, {"pixels": blob()}]})

@@ -20,12 +20,13 @@ import pytest
 from app import create_app
 from model import checkpoints, explain, preprocess
 from model.network import ARRAY_NAMES, Network
+from server.openapi_parts import EXAMPLE_DRAWING
 from tests.conftest import CARD, WEIGHTS
 
 DIGIT = np.zeros((28, 28))
 DIGIT[5:23, 13:16] = 1.0  # a plain "1"
 ONE = DIGIT.ravel().tolist()
-SEVEN = {"strokes": [[[60, 40], [200, 40], [110, 250]]], "width": 280, "height": 280}
+SEVEN = EXAMPLE_DRAWING  # the 7 of /docs and of the OpenAPI examples
 SNAPSHOT_NPZ, SNAPSHOT_JSON = checkpoints.paths(WEIGHTS)
 
 
