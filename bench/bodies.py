@@ -79,7 +79,7 @@ def request_bodies(count: int = 40, seed: int = 0) -> dict[str, list[bytes]]:
     test = mnist.load().test
     chosen = rng.sample(range(len(test.labels)), count)
     png, pixels = [], []
-    for n, i in enumerate(chosen):
+    for i in chosen:
         image = test.images[i]
         height = rng.randrange(140, 230)
         at = (rng.randrange(0, CANVAS - height), rng.randrange(0, CANVAS - height))
