@@ -6,8 +6,8 @@
  * announcements, and main.js only tells it when the drawing settled or changed.
  *
  * `state` is the page's one state object. Read here: `settled` (main.js's: the drawing
- * whose answer is on screen, as sent, or null) and `answer`. Written here, and only here:
- * `explanation`, `why`, `target`, `steps`, `shownStep` (documented in main.js).
+ * whose answer is on screen, as sent, or null), `answer` and `model`. Written here, and
+ * only here: `explanation`, `why`, `target`, `steps`, `shownStep` (documented in main.js).
  * Hooks: `explainSeq`, `explainAnswerSeq`.
  */
 import * as api from "./api.js";
@@ -91,10 +91,16 @@ export function createExplainFlow(nodes, { state, hooks, network, alert }) {
     explainNow("steps");
   }
 
-  function resetSteps() {
+  /** Nothing more of the explanation on screen arrives or plays: the request on its way is
+   * cancelled (and the hook counts it settled), the what-if steps stop walking. */
+  function halt() {
     explainer.cancel();
     hooks.explainAnswerSeq = String(explainer.seq);
     whatIf.stop();
+  }
+
+  function resetSteps() {
+    halt();
     Object.assign(state, { steps: 0, shownStep: 0 });
     const result = state.explanation;
     if (result) showStep(result, null);
@@ -121,7 +127,9 @@ export function createExplainFlow(nodes, { state, hooks, network, alert }) {
     const steps = result.descent.steps;
     if (state.target === null) return "";
     if (!steps.length) {
-      return `Take a step: a copy of the network moves each of its 13,002 weights and biases a little downhill ` +
+      const params = state.model && state.model.architecture && state.model.architecture.parameters;
+      const count = params ? params.toLocaleString("en-US") : "13,002";
+      return `Take a step: a copy of the network moves each of its ${count} weights and biases a little downhill ` +
         `on this cost (W ← W − η ∂C/∂W, η = ${result.descent.learning_rate}), then reads your drawing again.`;
     }
     const last = steps[steps.length - 1];
@@ -172,9 +180,7 @@ export function createExplainFlow(nodes, { state, hooks, network, alert }) {
     },
     /** The drawing changed or is gone: everything explained about the old one goes; Why? stays on. */
     forget() {
-      explainer.cancel();
-      hooks.explainAnswerSeq = String(explainer.seq);
-      whatIf.stop();
+      halt();
       Object.assign(state, { explanation: null, target: null, steps: 0, shownStep: 0 });
       why.clear();
       target.set(null);

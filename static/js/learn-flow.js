@@ -12,21 +12,22 @@
  */
 import * as api from "./api.js";
 import { createScheduler } from "./scheduler.js";
+import { html } from "./views/dom.js";
 
-/**
- * @param nodes  `details` (the card's <details>) and the nodes views/learning.js is handed
- * @param alert  says what went wrong while the card's own view could not be loaded
- */
 /** Adds the card's stylesheet and waits for it, so the card never shows unstyled. */
 function stylesheet(href) {
   return new Promise((resolve, reject) => {
-    const link = Object.assign(document.createElement("link"), { rel: "stylesheet", href: String(href) });
+    const link = html("link", { rel: "stylesheet", href: String(href) });
     link.addEventListener("load", resolve);
     link.addEventListener("error", () => reject(new Error("its stylesheet could not be loaded")));
     document.head.appendChild(link);
   });
 }
 
+/**
+ * @param nodes  `details` (the card's <details>) and the nodes views/learning.js is handed
+ * @param alert  says what went wrong while the card's own view could not be loaded
+ */
 export function createLearnFlow({ details, ...viewNodes }, { state, hooks, alert }) {
   let learning = null; // views/learning.js's view, once the card has been opened
   let opening = false;

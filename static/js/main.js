@@ -97,6 +97,7 @@ $("learn-details").addEventListener("toggle", async () => {
     ({ createLearnFlow } = await import("./learn-flow.js"));
   } catch (err) {
     showAlert(`The training run cannot be shown: ${err.message}`);
+    hooks.learn = "unavailable";
     return;
   }
   learning ??= createLearnFlow({

@@ -228,7 +228,6 @@ def test_uncertain_answers_say_maybe(page):
         assert status(page) == verdict_sentence(answer)
         if answer["verdict"] == "unsure":
             seen_unsure = True
-            assert status(page).startswith(f"Maybe a {answer['digit']} — or a ")
             assert page.get_attribute("#status", "data-state") == "unsure"
             break
     assert seen_unsure, "none of the closed 4s was unsure; the test needs a new ambiguous drawing"

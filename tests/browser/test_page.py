@@ -75,7 +75,7 @@ def test_phone_layout_fits_360px_and_drawing_works(open_session):
     page.tap("#clear")
     settle(page)
     assert status(page) == ""
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_fits_phone(page, [], [])
 
 
 def test_strokes_are_sent_in_css_pixels_of_the_canvas(page):
@@ -93,7 +93,7 @@ def test_strokes_are_sent_in_css_pixels_of_the_canvas(page):
 def assert_example_result(page, example: dict, answer: dict) -> None:
     """The status says what the server answered for the example's pixels, and the line below
     it whether that was MNIST's label (static/js/views/outputs.js, showExample)."""
-    assert status(page).startswith(verdict_sentence(answer))
+    assert status(page) == verdict_sentence(answer)
     result = page.locator("#example-result")
     text = result.inner_text()
     assert f"#{example['index']}" in text and f"labelled {example['label']}" in text
@@ -135,11 +135,13 @@ def test_an_example_the_network_does_not_take_for_a_digit_is_said_so(page, live_
     pool = np.load(REPO / "weights" / "examples.npz")
     pixels = [np.round(row / 255, 4).tolist() for row in pool["images"]]
     verdicts = []
-    for start in range(0, len(pixels), 50):
+    for start in range(0, len(pixels), 50):  # batches of 50 ≤ MAX_BATCH (64, app.py)
         code, _, body = post_json(live_server + "/api/predict",
                                   {"inputs": [{"pixels": p} for p in pixels[start:start + 50]]})
         assert code == 200
         verdicts += [a["verdict"] for a in json.loads(body)["predictions"]]
+        if "not-a-digit" in verdicts:
+            break
     assert "not-a-digit" in verdicts, "the network declines none of the example digits"
     i = verdicts.index("not-a-digit")
     example = {"label": int(pool["labels"][i]), "index": int(pool["indices"][i]), "pixels": pixels[i]}

@@ -77,8 +77,8 @@ const MARK_MIN = 1.5;
  */
 export function createNetwork(svg, { onSelect = () => {}, note = null } = {}) {
   let model = null;       // {w2: 16×16, w3: 10×16, thumbs: [16 data URLs]}
-  let answer = null;      // {input, hidden1, hidden2, output, digit, verdict}
-  let shown = null;       // the answer as the server sent it (for the picture's label)
+  let answer = null;      // {input, hidden1, hidden2, output, digit}
+  let shown = null;       // the answer as the server sent it (for the picture's label and verdict)
   let layoutName = null;
   let parts = null;       // the SVG elements of the current layout
   let selected = null;    // [layer, index]
@@ -248,6 +248,11 @@ export function createNetwork(svg, { onSelect = () => {}, note = null } = {}) {
     parts.outputHead.textContent = whatIf ? "what-if copy" : "output";
   }
 
+  /** The strongest output of a "not a digit" answer is still marked, but not in the answer's colour. */
+  function paintVerdict() {
+    svg.classList.toggle("is-not-a-digit", !whatIf && shown?.verdict === "not-a-digit");
+  }
+
   function paintNote() {
     if (!note) return;
     const said = [];
@@ -328,8 +333,6 @@ export function createNetwork(svg, { onSelect = () => {}, note = null } = {}) {
     }));
     parts.fan.forEach(([j, line]) => set(line, "stroke-opacity", (0.06 + 0.3 * h1[j]).toFixed(2)));
     const winner = live ? (whatIf ? whatIf.digit : answer.digit) : null;
-    // The strongest output of a "not a digit" answer is still marked, but not in the answer's colour.
-    svg.classList.toggle("is-not-a-digit", live && !whatIf && answer.verdict === "not-a-digit");
     paintLinks(parts.links12, model && model.w2, live ? h1 : null, null);
     // The lines are the served weights: they lead into the served network's answer.
     paintLinks(parts.links23, model && model.w3, live ? h2 : null, live ? answer.digit : null);
@@ -365,9 +368,10 @@ export function createNetwork(svg, { onSelect = () => {}, note = null } = {}) {
     },
     /** An answer from /api/predict, or null for an empty canvas. */
     show(result) {
-      answer = result ? { ...result.activations, digit: result.digit, verdict: result.verdict } : null;
+      answer = result ? { ...result.activations, digit: result.digit } : null;
       shown = result;
       paintInput();
+      paintVerdict();
       tween(tweenValues());
       svg.setAttribute("aria-label", describe(result, whatIf));
     },
@@ -392,6 +396,7 @@ export function createNetwork(svg, { onSelect = () => {}, note = null } = {}) {
     setWhatIf(copy) {
       whatIf = copy;
       paintWhatIf();
+      paintVerdict();
       paintNote();
       tween(tweenValues());
       svg.setAttribute("aria-label", describe(shown, whatIf));

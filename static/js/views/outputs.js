@@ -61,16 +61,12 @@ export function createOutputs({ status, detail, example, alert: alertBox }) {
     },
     /** `label` is MNIST's; `answer.digit` is the network's. */
     showExample(ex, answer) {
-      const right = answer.digit === ex.label;
       const which = `MNIST test digit #${ex.index}, labelled ${ex.label}`;
-      if (answer.verdict === "not-a-digit") {
-        set(example, `${which}: the network did not take it for a digit (its strongest output is ${answer.digit}).`, "wrong");
-        return;
-      }
-      set(example, right
-        ? `${which}: the network got it right.`
-        : `${which}: the network got it wrong (it said ${answer.digit}).`,
-      right ? "right" : "wrong");
+      const [said, state] =
+        answer.verdict === "not-a-digit" ? [`did not take it for a digit (its strongest output is ${answer.digit})`, "wrong"]
+        : answer.digit === ex.label ? ["got it right", "right"]
+        : [`got it wrong (it said ${answer.digit})`, "wrong"];
+      set(example, `${which}: the network ${said}.`, state);
     },
     clearExample() {
       set(example, "");
