@@ -181,6 +181,12 @@ def test_undo_after_an_example_brings_the_drawing_back(page):
     assert not page.is_visible("#example-view")
 
 
+def page_colours() -> dict[str, list[int]]:
+    """The page's colours as static/js/views/pixels.js declares them (`export const NAME = [r, g, b];`)."""
+    source = (REPO / "static" / "js" / "views" / "pixels.js").read_text()
+    return {name: json.loads(rgb) for name, rgb in re.findall(r"export const (\w+) = (\[[\d, ]+\]);", source)}
+
+
 def weights_picture(page) -> list[list[int]]:
     """RGB of the 28×28 weight picture in the inspector."""
     return page.evaluate("""() => {
@@ -203,17 +209,18 @@ def test_hovering_a_first_layer_neuron_shows_its_784_weights(page, live_server):
     assert canvas.is_visible()
     assert canvas.evaluate("c => [c.width, c.height]") == [28, 28]
     assert canvas.bounding_box()["width"] >= 100
-    # The picture is this neuron's real weights: blue where positive, red where negative.
+    # The picture is this neuron's real weights, every pixel: blue where positive, red where
+    # negative, on one scale for both signs (the 98th percentile of |w|, static/js/views/pixels.js
+    # robustScale), so the strongest 2 % are fully coloured and the rest in proportion.
     w = weights[5]
     pixels = weights_picture(page)
-    top, bottom = max(range(784), key=w.__getitem__), min(range(784), key=w.__getitem__)
-    # One scale for both signs (the largest |w|): that extreme is fully coloured, the other
-    # in proportion, but always in its own colour.
-    blue_over_red = {top: 20, bottom: -20}
-    blue_over_red[top if w[top] >= -w[bottom] else bottom] *= 5
-    for i, margin in blue_over_red.items():
-        r, g, b = pixels[i]
-        assert (b - r > margin) if margin > 0 else (r - b > -margin), f"weight {w[i]:.2f} drawn as {pixels[i]}"
+    colour = page_colours()
+    scale = sorted(abs(v) for v in w)[min(783, int(0.98 * 784))] or max(abs(v) for v in w)
+    for i, v in enumerate(w):
+        t = max(-1.0, min(1.0, v / scale))
+        end = colour["POSITIVE"] if t >= 0 else colour["NEGATIVE"]
+        want = [c0 + (c1 - c0) * abs(t) for c0, c1 in zip(colour["BACKGROUND"], end)]
+        assert all(abs(got - x) <= 0.5 + 1e-9 for got, x in zip(pixels[i], want)), f"weight {v:.4f} drawn as {pixels[i]}"
     assert "activation" in page.locator("#inspector .numbers").inner_text()
     assert page.get_attribute("#gallery1 .neuron-tile >> nth=5", "aria-pressed") == "true"
 
