@@ -191,6 +191,9 @@ def test_undo_everything_returns_to_the_empty_state(page):
     settle(page)
     assert status(page) == ""
     assert not page.is_enabled("#undo")
+    # The picture is redrawn on the next animation frame after the answer (views/tween.js): wait
+    # for it rather than read the frame before; it must clear within a second.
+    page.wait_for_function("() => document.querySelector('#network .net-value').textContent === ''", timeout=1000)
     assert page.locator("#network .net-value").first.text_content() == ""
 
 
