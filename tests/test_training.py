@@ -171,6 +171,21 @@ def test_snapshot_steps_are_geometric_from_zero_to_the_end():
     assert train.snapshot_steps(3, 20, first=100) == [0, 1, 2, 3]  # a short run: from step 1, every step
 
 
+def test_snapshot_cost_sample_holds_every_non_digit_kind():
+    """The pool lists its kinds one after another; the sample must not stop at the first two."""
+    recipe = Recipe()
+    x, y = np.zeros((10_000, 784), np.float32), np.arange(10_000) % 10
+    kinds = np.repeat(np.arange(6), 2000)
+    pool = np.repeat(kinds[:, None], 784, axis=1).astype(np.float32)  # every input says its kind
+    sample_x, sample_y = train.cost_sample(x, y, pool, recipe)
+    share = 10_000 * recipe.nondigit_batch // recipe.batch_size
+    assert sample_x.shape == (10_000 + share, 784) and sample_y.shape == (10_000, 10)
+    counts = np.bincount(sample_x[10_000:, 0].astype(int), minlength=6)
+    assert counts.min() >= share // 6 - 1 and counts.max() <= share // 6 + 1, counts
+    only_digits, _ = train.cost_sample(x, y, None, recipe)
+    assert only_digits.shape == (10_000, 784)
+
+
 def test_short_run_keeps_snapshots_ending_with_the_result(short_runs, data):
     path = short_runs[0]
     card = json.loads(path.with_suffix(".json").read_text())

@@ -245,9 +245,7 @@ def train(recipe: Recipe, seed: int, quiet: bool = False, data: mnist.Mnist | No
     # network and folded into its layer 3; the one after the last step is the final network
     # itself. Each one's training cost is measured on a fixed, undistorted sample.
     total = recipe.epochs * -(-len(x) // recipe.batch_size)
-    sample_x, sample_y = x[:COST_SAMPLE], onehot(y[:COST_SAMPLE])
-    if pool is not None:
-        sample_x = np.concatenate([sample_x, pool[:len(sample_x) * recipe.nondigit_batch // recipe.batch_size]])
+    sample_x, sample_y = cost_sample(x, y, pool, recipe)
     snapshots = []
     for step, examples, flat in kept_along:
         weights = params if step == total else split_like(flat, params)
@@ -263,6 +261,17 @@ def train(recipe: Recipe, seed: int, quiet: bool = False, data: mnist.Mnist | No
         info["teacher_validation_accuracy"] = round(teacher_val, 5)
     return network, info
 
+
+def cost_sample(x: np.ndarray, y: np.ndarray, pool: np.ndarray | None, recipe: Recipe) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed, undistorted sample a snapshot's training cost is measured on: the first
+    COST_SAMPLE training digits and the minibatches' share of non-digits, spread evenly over
+    the pool (which holds its kinds one after another) so that every kind is in it."""
+    sample_x, sample_y = x[:COST_SAMPLE], onehot(y[:COST_SAMPLE])
+    if pool is None:
+        return sample_x, sample_y
+    share = len(sample_x) * recipe.nondigit_batch // recipe.batch_size
+    spread = np.linspace(0, len(pool), share, endpoint=False).astype(int)
+    return np.concatenate([sample_x, pool[spread]]), sample_y
 
 # --- command line ----------------------------------------------------------------------
 
