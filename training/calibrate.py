@@ -68,7 +68,7 @@ def served(params: list[np.ndarray], cal_x: np.ndarray, cal_t: np.ndarray) -> tu
     to ``cal_t`` on ``cal_x`` and folded into layer 3 (w3 ← a·w3, b3 ← a·b3 + b); a = 1,
     b = 0 without calibration data. Returns the network and (a, b)."""
     w = [np.asarray(p, dtype=np.float64) for p in params]
-    a, b = (1.0, 0.0) if not len(cal_x) else fit_calibration(student_logits(w, cal_x.astype(np.float64)), cal_t)
+    a, b = (1.0, 0.0) if not len(cal_x) else fit_calibration(student_logits(w, cal_x.astype(np.float64, copy=False)), cal_t)
     w[4], w[5] = a * w[4], a * w[5] + b
     return Network(tuple(w[0::2]), tuple(w[1::2])), (a, b)
 
