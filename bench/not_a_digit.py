@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/not_a_digit.py                 # the shipped weights and their card's rule
     .venv/bin/python bench/not_a_digit.py --per-kind 300  # fewer held-out non-digits (faster)
+    .venv/bin/python bench/not_a_digit.py --in-sample     # also the data it was trained and chosen on
 
 The rule is the one the model card prescribes (``model.answer.Rule.from_card``), applied to
 the ten outputs of the served forward pass on:
@@ -12,7 +13,9 @@ the ten outputs of the served forward pass on:
   (training/strokes.py: each digit's centre line, as the page would send it),
 - the held-out non-digits of every kind (training/nondigits.py), which no choice was made on.
 
-Prints the rates and the verdict confusion table. Seeded; no timing.
+Prints the rates and the verdict confusion table. Seeded; no timing. ``--in-sample`` adds the
+rates on the MNIST training digits and on the training and choose splits of the non-digits: what
+the weights were fitted to and the thresholds chosen on, an upper bound for the held-out rates.
 """
 from __future__ import annotations
 
@@ -21,12 +24,14 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.answer import VERDICTS, Rule  # noqa: E402
+from model.answer import VERDICTS, Rule, verdicts  # noqa: E402
 from model.network import Network  # noqa: E402
-from training import mnist, selective  # noqa: E402
+from training import mnist, nondigits, selective  # noqa: E402
 
 WEIGHTS = ROOT / "weights" / "mnist-784-16-16-10.npz"
 
@@ -36,13 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", type=Path, default=WEIGHTS)
     parser.add_argument("--per-kind", type=int, default=1000, help="held-out non-digits per kind (default 1000)")
     parser.add_argument("--strokes", type=int, default=10_000, help="test digits drawn as strokes (default all)")
+    parser.add_argument("--in-sample", action="store_true",
+                        help="also the training digits and the train and choose non-digits (about a minute more)")
     args = parser.parse_args(argv)
 
     card = json.loads(args.weights.with_suffix(".json").read_text())
     rule = Rule.from_card(card)
     network = Network.load(args.weights)
     seed = card.get("recipe", {}).get("nondigit_seed", 0)
-    m = selective.measure(network, rule, mnist.load(), args.per_kind, args.strokes, seed)
+    data = mnist.load()
+    m = selective.measure(network, rule, data, args.per_kind, args.strokes, seed)
 
     print(f"Not a digit: {args.weights.name} (sha256 {card['sha256'][:16]}…)")
     print(f"  rule: {rule}")
@@ -61,6 +69,16 @@ def main(argv: list[str] | None = None) -> int:
           f"(lowest: {m['heldout_all']['lowest_kind']})")
     print(f"  MNIST test accuracy of the strongest output: {m['mnist_test']['accuracy']:.2%}; "
           f"drawn as strokes: {m['stroke_test']['accuracy']:.2%}")
+    if args.in_sample:
+        recipe = card.get("recipe", {})
+        print("  in-sample: what the weights were fitted to (train) and the thresholds chosen on (choose)")
+        line("MNIST training digits", selective.rates(network.forward(data.train.images)[-1], rule, data.train.labels))
+        for split, per_kind in (("train", recipe.get("nondigits_per_kind", 2000)),
+                                ("choose", recipe.get("choose_per_kind", 1000))):
+            x, kinds = nondigits.dataset(split, per_kind, seed)
+            codes = verdicts(network.forward(x)[-1], rule)
+            by_kind = ", ".join(f"{k} {np.mean(codes[kinds == i] > 0):.1%}" for i, k in enumerate(nondigits.KINDS))
+            print(f"  {split} non-digits ({len(x):,}): {np.mean(codes > 0):.2%} declined ({by_kind})")
     print()
     print("  verdict confusion (rows: what the input is; columns: what the rule says)")
     print(f"  {'':36}" + "".join(f"{v:>12}" for v in VERDICTS))
