@@ -15,7 +15,8 @@ the ten outputs of the served forward pass on:
 
 Prints the rates and the verdict confusion table. Seeded; no timing. ``--in-sample`` adds the
 rates on the MNIST training digits and on the training and choose splits of the non-digits: what
-the weights were fitted to and the thresholds chosen on, an upper bound for the held-out rates.
+the weights were fitted to and the thresholds chosen on, which held-out rates can hardly be
+expected to exceed.
 """
 from __future__ import annotations
 
