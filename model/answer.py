@@ -21,6 +21,7 @@ served rule and the shipped weights cannot drift apart.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Literal
 
@@ -36,16 +37,31 @@ class Rule:
     max_ratio: float = 0.5        # the runner-up at this fraction of the strongest (or more): unsure
     odds: bool = False            # compare odds a/(1 − a) instead of activations
 
+    def __post_init__(self):
+        # Thresholds come from files and settings: one that is no number would fail every
+        # request (or, as NaN, silently never decline), so it fails here, where it is read.
+        for name in ("min_confidence", "max_ratio"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"the rule's {name} must be a finite number, not {value!r}")
+        if self.max_ratio < 0:
+            raise ValueError(f"the rule's max_ratio must be at least 0, not {self.max_ratio!r}")
+        if not isinstance(self.odds, bool):
+            raise ValueError(f"the rule's odds must be true or false, not {self.odds!r}")
+
     @classmethod
     def from_card(cls, card: dict) -> "Rule":
         """The rule a model card prescribes (``card["verdict"]["thresholds"]``).
 
-        ``KeyError`` if the card has none (weights trained before the verdict existed),
-        ``ValueError`` if it names a threshold this rule does not know.
+        ``KeyError`` if the card has no verdict (weights trained before the verdict existed),
+        ``ValueError`` for any verdict that is not a rule's thresholds.
         """
-        thresholds = dict(card["verdict"]["thresholds"])
+        verdict = card["verdict"]
+        thresholds = verdict.get("thresholds") if isinstance(verdict, dict) else None
+        if not isinstance(thresholds, dict):
+            raise ValueError("the model card's verdict has no thresholds object")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(thresholds) - known)
+        unknown = sorted(str(name) for name in set(thresholds) - known)
         if unknown:
             raise ValueError(f"the model card's verdict has unknown thresholds: {', '.join(unknown)}")
         return cls(**thresholds)
@@ -53,7 +69,10 @@ class Rule:
     @classmethod
     def of_card(cls, card: dict) -> "Rule":
         """:meth:`from_card`, except that a card from before the verdict existed (no
-        ``"verdict"``) gets the rule of those days, ``Rule()``."""
+        ``"verdict"``) gets the rule of those days, ``Rule()``. ``ValueError`` for anything
+        that is no model card or whose verdict is no rule."""
+        if not isinstance(card, dict):
+            raise ValueError("a model card is a JSON object")
         return cls.from_card(card) if "verdict" in card else cls()
 
     def as_dict(self) -> dict:

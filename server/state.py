@@ -190,19 +190,19 @@ def _card_rule(card: Mapping[str, Any], card_path: Path) -> Rule:
     card without any); a verdict that is no rule makes the weights unusable, like a bad card."""
     try:
         return Rule.of_card(card)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise WeightsError(f"model card {card_path.name}: its verdict is not an answer rule ({exc!r})") from None
+    except ValueError as exc:
+        raise WeightsError(f"model card {card_path.name}: its verdict is not an answer rule ({exc})") from None
 
 
 def served_rule(card_rule: Rule, config: Mapping[str, Any]) -> Rule:
     """The card's rule with the thresholds that the settings UNCERTAIN_MIN_CONFIDENCE and
-    UNCERTAIN_MAX_RATIO name, if set (a setting that is no number is the operator's error)."""
-    overrides = {}
+    UNCERTAIN_MAX_RATIO name, if set (a setting the rule cannot take is the operator's error)."""
+    rule = card_rule
     for key, name in (("UNCERTAIN_MIN_CONFIDENCE", "min_confidence"), ("UNCERTAIN_MAX_RATIO", "max_ratio")):
         if config.get(key) in (None, ""):
             continue
         try:
-            overrides[name] = float(config[key])
+            rule = replace(rule, **{name: float(config[key])})
         except (TypeError, ValueError):
-            raise ValueError(f"setting {key}={config[key]!r} is not a number") from None
-    return replace(card_rule, **overrides)
+            raise ValueError(f"setting {key}={config[key]!r} is not a number the answer rule can use") from None
+    return rule

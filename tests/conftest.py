@@ -71,7 +71,7 @@ def clear_test_digits(mnist, network):
 def broken_weights(directory: Path, kind: str) -> Path:
     """A copy of the shipped weights and card in ``directory``, broken as ``kind`` says:
     missing, truncated, wrong shape, sha256 mismatch (with the card), or a card whose verdict
-    names a threshold no rule has."""
+    names a threshold no rule has, or gives one that is no number."""
     weights = directory / WEIGHTS.name
     card = json.loads(CARD.read_text())
     if kind == "missing":
@@ -92,6 +92,9 @@ def broken_weights(directory: Path, kind: str) -> Path:
     elif kind == "verdict not a rule":
         shutil.copy(WEIGHTS, weights)
         card["verdict"]["thresholds"]["bogus"] = 1.0
+    elif kind == "threshold not a number":
+        shutil.copy(WEIGHTS, weights)
+        card["verdict"]["thresholds"]["min_confidence"] = "0.1"  # served, it failed every request
     else:
         raise ValueError(kind)
     weights.with_suffix(".json").write_text(json.dumps(card))

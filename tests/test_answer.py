@@ -105,6 +105,25 @@ def test_rule_from_a_card_without_a_verdict_or_with_unknown_thresholds():
         Rule.from_card({"verdict": {"thresholds": {"min_confidence": 0.2, "entropy": 1}}})
 
 
+@pytest.mark.parametrize("verdict, message", [
+    ({"thresholds": {"min_confidence": "0.1"}}, "min_confidence must be a finite number"),
+    ({"thresholds": {"min_confidence": True}}, "min_confidence must be a finite number"),
+    ({"thresholds": {"max_ratio": float("nan")}}, "max_ratio must be a finite number"),
+    ({"thresholds": {"max_ratio": -0.5}}, "max_ratio must be at least 0"),
+    ({"thresholds": {"odds": "yes"}}, "odds must be true or false"),
+    ({"thresholds": [0.1, 0.5]}, "no thresholds object"),
+    ({"rule": "made up"}, "no thresholds object"),
+    ("0.1", "no thresholds object"),
+    ({"thresholds": {1: 0.1}}, "unknown thresholds: 1"),
+])
+def test_a_verdict_that_is_no_rule_is_refused_when_read(verdict, message):
+    """One error, ValueError, for every way a card's verdict can fail to be a rule."""
+    with pytest.raises(ValueError, match=message):
+        Rule.of_card({"verdict": verdict})
+    with pytest.raises(ValueError, match="a model card is a JSON object"):
+        Rule.of_card(["verdict"])
+
+
 def test_the_shipped_card_prescribes_a_rule():
     card = json.loads(CARD.read_text())
     rule = Rule.from_card(card)

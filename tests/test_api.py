@@ -391,7 +391,8 @@ def test_security_headers_everywhere(client, path):
                                          ("truncated", "not a readable .npz"),
                                          ("wrong shape", "w2 has shape"),
                                          ("sha256 mismatch", "but the model card"),
-                                         ("verdict not a rule", "its verdict is not an answer rule")])
+                                         ("verdict not a rule", "its verdict is not an answer rule"),
+                                         ("threshold not a number", "min_confidence must be a finite number")])
 def test_bad_weights_mean_not_ready(tmp_path, caplog, kind, reason):
     with caplog.at_level("ERROR"):
         app = create_app({"TESTING": True, "WEIGHTS_PATH": str(broken_weights(tmp_path, kind))})
@@ -420,6 +421,7 @@ def test_settings_come_from_the_environment(monkeypatch):
     with pytest.raises(ValueError, match="MAX_BATCH"):
         create_app({"TESTING": True})
     monkeypatch.setenv("MAX_BATCH", "3")
-    monkeypatch.setenv("UNCERTAIN_MAX_RATIO", "half")
-    with pytest.raises(ValueError, match="UNCERTAIN_MAX_RATIO"):
-        create_app({"TESTING": True})
+    for bad in ("half", "nan", "-1"):  # no number, or none the rule can compare with
+        monkeypatch.setenv("UNCERTAIN_MAX_RATIO", bad)
+        with pytest.raises(ValueError, match="UNCERTAIN_MAX_RATIO"):
+            create_app({"TESTING": True})

@@ -57,7 +57,8 @@ def test_bad_files_are_named_and_fail_the_run(tmp_path, capsys, content, says):
     assert says in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("card", ["not json", '{"verdict": {"thresholds": {"bogus": 1}}}'])
+@pytest.mark.parametrize("card", ["not json", '{"verdict": {"thresholds": {"bogus": 1}}}', "[]",
+                                  '{"verdict": {"thresholds": {"min_confidence": "high"}}}', '{"verdict": 0.5}'])
 def test_a_card_that_is_no_rule_stops_the_run(tmp_path, capsys, card):
     """Like the server, which refuses such weights: no silent fallback to another rule."""
     weights = tmp_path / WEIGHTS.name
