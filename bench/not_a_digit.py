@@ -25,12 +25,10 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.answer import VERDICTS, Rule, verdicts  # noqa: E402
+from model.answer import VERDICTS, Rule  # noqa: E402
 from model.network import Network  # noqa: E402
 from training import mnist, nondigits, selective  # noqa: E402
 
@@ -71,15 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  MNIST test accuracy of the strongest output: {m['mnist_test']['accuracy']:.2%}; "
           f"drawn as strokes: {m['stroke_test']['accuracy']:.2%}")
     if args.in_sample:
-        recipe = card.get("recipe", {})
         print("  in-sample: what the weights were fitted to (train) and the thresholds chosen on (choose)")
         line("MNIST training digits", selective.rates(network.forward(data.train.images)[-1], rule, data.train.labels))
-        for split, per_kind in (("train", recipe.get("nondigits_per_kind", 2000)),
-                                ("choose", recipe.get("choose_per_kind", 1000))):
+        for split, per_kind in (("train", card["recipe"]["nondigits_per_kind"]),
+                                ("choose", card["recipe"]["choose_per_kind"])):
             x, kinds = nondigits.dataset(split, per_kind, seed)
-            codes = verdicts(network.forward(x)[-1], rule)
-            by_kind = ", ".join(f"{k} {np.mean(codes[kinds == i] > 0):.1%}" for i, k in enumerate(nondigits.KINDS))
-            print(f"  {split} non-digits ({len(x):,}): {np.mean(codes > 0):.2%} declined ({by_kind})")
+            out = network.forward(x)[-1]
+            line(f"{split} non-digits, all kinds", selective.rates(out, rule))
+            for i, kind in enumerate(nondigits.KINDS):
+                line(f"{split} non-digits: {kind}", selective.rates(out[kinds == i], rule))
     print()
     print("  verdict confusion (rows: what the input is; columns: what the rule says)")
     print(f"  {'':36}" + "".join(f"{v:>12}" for v in VERDICTS))

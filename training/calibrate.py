@@ -51,16 +51,17 @@ def fit_calibration(z: np.ndarray, targets: np.ndarray, iterations: int = 50) ->
 def calibration_data(recipe: Recipe, data: mnist.Mnist) -> tuple[np.ndarray, np.ndarray]:
     """(inputs, targets) the sigmoid calibration is fitted on, per ``calibrate_on``: digits
     with one-hot targets, and with ``validation+nondigits`` the choose split's non-digits
-    with all-zero targets. Empty for ``none``."""
+    with all-zero targets. Empty for ``none``. The inputs are float64, as :func:`served`
+    computes (converted once here, not in each of a run's calibrations)."""
     if recipe.calibrate_on == "none":
-        return np.zeros((0, 784), np.float32), np.zeros((0, 10), np.float32)
+        return np.zeros((0, 784)), np.zeros((0, 10), np.float32)
     calib = data.train if recipe.calibrate_on == "train" else data.validation
     images, targets = calib.images, onehot(calib.labels)
     if recipe.calibrate_on == "validation+nondigits":
         chosen, _ = choose_nondigits(recipe)
         images = np.concatenate([images, chosen])
         targets = np.concatenate([targets, np.zeros((len(chosen), 10), np.float32)])
-    return images, targets
+    return images.astype(np.float64), targets
 
 
 def served(params: list[np.ndarray], cal_x: np.ndarray, cal_t: np.ndarray) -> tuple[Network, tuple[float, float]]:
@@ -68,7 +69,7 @@ def served(params: list[np.ndarray], cal_x: np.ndarray, cal_t: np.ndarray) -> tu
     to ``cal_t`` on ``cal_x`` and folded into layer 3 (w3 ← a·w3, b3 ← a·b3 + b); a = 1,
     b = 0 without calibration data. Returns the network and (a, b)."""
     w = [np.asarray(p, dtype=np.float64) for p in params]
-    a, b = (1.0, 0.0) if not len(cal_x) else fit_calibration(student_logits(w, cal_x.astype(np.float64, copy=False)), cal_t)
+    a, b = (1.0, 0.0) if not len(cal_x) else fit_calibration(student_logits(w, np.asarray(cal_x, dtype=np.float64)), cal_t)
     w[4], w[5] = a * w[4], a * w[5] + b
     return Network(tuple(w[0::2]), tuple(w[1::2])), (a, b)
 

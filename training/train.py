@@ -240,7 +240,6 @@ def train(recipe: Recipe, seed: int, quiet: bool = False, data: mnist.Mnist | No
         log(quiet, f"stroke twins: {len(twins)} training digits drawn as strokes ({time.perf_counter() - start:.1f}s)")
     params, history, kept_along, curve = train_student(recipe, x, y, val, teacher, rngs, quiet, pool, twins)
     cal_x, cal_t = calibration_data(recipe, data)
-    cal_x = cal_x.astype(np.float64)  # once, not once per snapshot's calibration
     network, (a, b) = served(params, cal_x, cal_t)
     # The snapshots in the served convention: each calibrated on the same data as the final
     # network and folded into its layer 3; the one after the last step is the final network
@@ -273,6 +272,7 @@ def cost_sample(x: np.ndarray, y: np.ndarray, pool: np.ndarray | None, recipe: R
     share = len(sample_x) * recipe.nondigit_batch // recipe.batch_size
     spread = np.linspace(0, len(pool), share, endpoint=False).astype(int)
     return np.concatenate([sample_x, pool[spread]]), sample_y
+
 
 # --- command line ----------------------------------------------------------------------
 
