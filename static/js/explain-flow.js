@@ -127,9 +127,10 @@ export function createExplainFlow(nodes, { state, hooks, network, alert }) {
     const steps = result.descent.steps;
     if (state.target === null) return "";
     if (!steps.length) {
-      const params = state.model && state.model.architecture && state.model.architecture.parameters;
-      const count = params ? params.toLocaleString("en-US") : "13,002";
-      return `Take a step: a copy of the network moves each of its ${count} weights and biases a little downhill ` +
+      // The count is the served model's (GET /api/model); before that has arrived, no count.
+      const params = state.model?.architecture?.parameters;
+      const count = params ? `${params.toLocaleString("en-US")} ` : "";
+      return `Take a step: a copy of the network moves each of its ${count}weights and biases a little downhill ` +
         `on this cost (W ← W − η ∂C/∂W, η = ${result.descent.learning_rate}), then reads your drawing again.`;
     }
     const last = steps[steps.length - 1];

@@ -266,6 +266,10 @@ def test_ten_steps_make_the_meant_digit_win_and_reset_restores_the_served_answer
     settle_explain(page)
     before = bar_values(page)
     assert max(range(10), key=before.__getitem__) == 7
+    # The invitation to step counts the served model's parameters, as GET /api/model gives them.
+    model = json.loads(urllib.request.urlopen(live_server + "/api/model").read())
+    assert f"moves each of its {model['architecture']['parameters']:,} weights and biases" in \
+        page.locator("#whatif-text").inner_text()
     # Every step's cost, as it comes on screen.
     page.evaluate("""() => {
         window.__costs = [];

@@ -26,8 +26,7 @@ export function createModelCard({ badge, facts }) {
         badge.textContent = `${pct}% right on ${tested.toLocaleString("en-US")} MNIST test digits`;
         badge.hidden = false;
       }
-      const params = model.architecture && model.architecture.parameters;
-      facts.textContent = `Model ${model.name}: ${params ? params.toLocaleString("en-US") : "13,002"} parameters, ` +
+      facts.textContent = `Model ${model.name}: ${model.architecture.parameters.toLocaleString("en-US")} parameters, ` +
         `weights sha256 ${String(model.sha256).slice(0, 12)}…` +
         (Number.isFinite(acc) ? `, ${badge.textContent} (never seen in training).` : ".") +
         declines(card.verdict);
