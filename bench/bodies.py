@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import base64
 import json
 import math
 import random
@@ -73,7 +72,7 @@ def strokes_drawing(rng: random.Random) -> dict:
 def request_bodies(count: int = 40, seed: int = 0) -> dict[str, list[bytes]]:
     """JSON bodies of each kind: MNIST test digits (png, pixels) and drawn strokes."""
     from training import mnist
-    from tests.drawing import canvas_png
+    from tests.drawing import canvas_png, data_url
 
     rng = random.Random(seed)
     test = mnist.load().test
@@ -84,7 +83,7 @@ def request_bodies(count: int = 40, seed: int = 0) -> dict[str, list[bytes]]:
         height = rng.randrange(140, 230)
         at = (rng.randrange(0, CANVAS - height), rng.randrange(0, CANVAS - height))
         data = canvas_png(image, size=CANVAS, height=height, at=at, mode="transparent", encoder="chromium")
-        png.append(json.dumps({"image": "data:image/png;base64," + base64.b64encode(data).decode()}).encode())
+        png.append(json.dumps({"image": data_url(data)}).encode())
         pixels.append(json.dumps({"pixels": np.round(image.astype(float), 4).tolist()}).encode())
     strokes = [json.dumps(strokes_drawing(rng), separators=(",", ":")).encode() for _ in range(count)]
     return {"strokes": strokes, "png": png, "pixels": pixels}

@@ -1,20 +1,19 @@
 """The non-digit generator (training/nondigits.py) and digits drawn as strokes (training/strokes.py)."""
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 import pytest
 
 from model import preprocess
 from server.api import preprocess_input
+from tests.drawing import data_url
 from training import fragments, glyphs, nondigits, strokes
 
 
 def as_json(body: dict) -> dict:
     """A non-digit's request body as a client would post it: PNG bytes as a data URL."""
     if "image" in body:
-        return {"image": "data:image/png;base64," + base64.b64encode(body["image"]).decode()}
+        return {"image": data_url(body["image"])}
     if "pixels" in body:
         return {"pixels": np.asarray(body["pixels"]).tolist()}
     return body
