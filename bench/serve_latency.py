@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/serve_latency.py [--requests 1000] [--seconds 6] [--clients 8]
         [--input png|strokes|pixels] [--env WEB_CONCURRENCY=2 ...] [--profile]
+        [--cut-short-after base64|decode]
 
 Starts the production server (``gunicorn -c gunicorn.conf.py "app:create_app()"`` on a
 loopback port, via tests/live_server.py) and, from this separate client process, sends
@@ -21,6 +22,12 @@ Reports p50/p99 latency, requests/s and errors, and the ratios of the p50s. GOAL
 p50 within 3.0× the floor's p50 for a canvas PNG, 2.5× for strokes or pixels, and explain (steps 0) within 2× predict's, in both phases;
 explain with 50 steps under 25 ms p50 sequentially (one request at a time: with 8 clients
 on 2 cores a p50 is mostly the queue); zero errors.
+
+``--cut-short-after STAGE`` serves bench/cut_short.py's app instead: the same server, but
+a canvas PNG's preprocessing stops after STAGE (``base64``: data URL and PNG header;
+``decode``: Pillow's decode too) and answers with a fixed drawing's. The ratio then is
+what the rest of the request costs, the part of the goal no later stage can win back;
+no goal is judged, and the results go to serve_latency-cut-short-STAGE.json.
 
 ``--profile`` also profiles the predict handler in this process (cProfile over the WSGI
 app, no HTTP) and prints where the time goes.
@@ -196,15 +203,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", choices=["png", "strokes", "pixels"], default="png",
                         help="what the predictions send (default: a 280×280 canvas PNG)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--cut-short-after", choices=["base64", "decode"],
+                        help="a PNG's preprocessing stops after this stage (bench/cut_short.py)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
     from tests.live_server import Gunicorn
 
     env = dict(item.split("=", 1) for item in args.env)
+    app = {}
+    if args.cut_short_after:
+        if args.input != "png":
+            parser.error("--cut-short-after cuts a PNG's preprocessing short: it needs --input png")
+        env["CUT_SHORT_AFTER"] = args.cut_short_after
+        app = {"app": "bench.cut_short:create_app()"}
+        if args.out == RESULTS:
+            args.out = RESULTS.with_name(f"serve_latency-cut-short-{args.cut_short_after}.json")
     log = ROOT / "bench" / "results" / "serve_latency-gunicorn.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    server = Gunicorn(env=env, log_path=log).start()
+    server = Gunicorn(env=env, log_path=log, **app).start()
     host = f"127.0.0.1:{server.port}"
     requests = route_requests(args.input, host)
     rows = {}
@@ -223,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         row["explain_p50_ratio"] = row["explain0"]["p50_ms"] / row["predict"]["p50_ms"]
     labels = {"predict": f"POST /api/predict ({args.input})", "explain0": "POST /api/explain steps 0",
               "explain50": "POST /api/explain steps 50", "floor": "GET /v2/health/live"}
+    if args.cut_short_after:
+        print(f"NOT the product: a PNG's preprocessing stops after {args.cut_short_after} (bench/cut_short.py)")
     print(f"gunicorn -c gunicorn.conf.py on loopback, {len(pids) - 1} workers"
           f"{' ' + ' '.join(args.env) if args.env else ''}; client in this process; "
           f"{os.cpu_count()} CPUs shared; load average {os.getloadavg()[0]:.1f}")
@@ -240,17 +259,17 @@ def main(argv: list[str] | None = None) -> int:
     errors = sum(r[k]["errors"] for r in rows.values() for k in labels)
     met = (all(r["p50_ratio"] <= GOAL_RATIO[args.input] and r["explain_p50_ratio"] <= GOAL_EXPLAIN_RATIO
                for r in rows.values()) and steps50 < GOAL_EXPLAIN50_MS and errors == 0)
-    print(f"server CPU over the run: {cpu:.1f} s; worker timeouts: {timeouts}; "
-          f"GOAL {'met' if met else 'NOT met'}")
+    verdict = "not judged (cut short)" if args.cut_short_after else "met" if met else "NOT met"
+    print(f"server CPU over the run: {cpu:.1f} s; worker timeouts: {timeouts}; GOAL {verdict}")
     profile = profile_predict() if args.profile else None
     if profile:
         print(profile)
     args.out.write_text(json.dumps({
         "command": " ".join(["bench/serve_latency.py", *(argv if argv is not None else sys.argv[1:])]),
-        "input": args.input, "workers": len(pids) - 1, "env": args.env, "loadavg": os.getloadavg(), "phases": rows,
+        "input": args.input, "cut_short_after": args.cut_short_after, "workers": len(pids) - 1, "env": args.env, "loadavg": os.getloadavg(), "phases": rows,
         "errors": errors, "worker_timeouts": timeouts, "goal_met": met, "profile": profile,
     }, indent=1))
-    return 0 if met else 1
+    return 0 if met or args.cut_short_after else 1
 
 
 if __name__ == "__main__":
