@@ -16,7 +16,6 @@ machines are noisy; this is a report.
 from __future__ import annotations
 
 import argparse
-import base64
 import io
 import platform
 import statistics
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model import preprocess  # noqa: E402
-from tests.drawing import chromium_png  # noqa: E402
+from tests.drawing import chromium_png, data_url  # noqa: E402
 
 CANVAS = 280
 PEN = 18
@@ -96,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     path = digit_path()
     image = canvas_image(path)
     png, general = chromium_png(image), pillow_png(image)
-    url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    url = data_url(png)
     strokes = [path.tolist()]
     check = preprocess.from_png(png)
     np.testing.assert_array_equal(check.pixels, preprocess.from_png(general).pixels)

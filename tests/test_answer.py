@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +130,11 @@ def test_the_shipped_card_prescribes_a_rule():
     rule = Rule.from_card(card)
     assert 0.0 < rule.min_confidence < 1.0 and 0.0 < rule.max_ratio <= 1.0
     assert rule.as_dict() == card["verdict"]["thresholds"]
+
+
+def test_the_readme_quotes_the_shipped_cards_thresholds():
+    """The settings table gives the card's thresholds as examples; a retrain must update them."""
+    rule = Rule.from_card(json.loads(CARD.read_text()))
+    readme = (CARD.parent.parent / "README.md").read_text()
+    quoted = dict(re.findall(r"\| `UNCERTAIN_(MIN_CONFIDENCE|MAX_RATIO)` \| the model card's \(([\d.]+)\)", readme))
+    assert quoted == {"MIN_CONFIDENCE": f"{rule.min_confidence:.3f}", "MAX_RATIO": f"{rule.max_ratio:g}"}
