@@ -266,8 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         print(profile)
     args.out.write_text(json.dumps({
         "command": " ".join(["bench/serve_latency.py", *(argv if argv is not None else sys.argv[1:])]),
-        "input": args.input, "cut_short_after": args.cut_short_after, "workers": len(pids) - 1, "env": args.env, "loadavg": os.getloadavg(), "phases": rows,
-        "errors": errors, "worker_timeouts": timeouts, "goal_met": met, "profile": profile,
+        "input": args.input, "cut_short_after": args.cut_short_after, "workers": len(pids) - 1, "env": args.env,
+        "loadavg": os.getloadavg(), "phases": rows, "errors": errors, "worker_timeouts": timeouts,
+        "goal_met": None if args.cut_short_after else met, "profile": profile,
     }, indent=1))
     return 0 if met or args.cut_short_after else 1
 
