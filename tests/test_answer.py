@@ -121,6 +121,9 @@ def test_a_verdict_that_is_no_rule_is_refused_when_read(verdict, message):
     """One error, ValueError, for every way a card's verdict can fail to be a rule."""
     with pytest.raises(ValueError, match=message):
         Rule.of_card({"verdict": verdict})
+
+
+def test_a_card_that_is_no_json_object_is_refused_with_the_same_error():
     with pytest.raises(ValueError, match="a model card is a JSON object"):
         Rule.of_card(["verdict"])
 
