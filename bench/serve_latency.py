@@ -208,20 +208,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
-    from tests.live_server import Gunicorn
+    from tests.live_server import APP, Gunicorn
 
     env = dict(item.split("=", 1) for item in args.env)
-    app = {}
+    app = APP
     if args.cut_short_after:
         if args.input != "png":
             parser.error("--cut-short-after cuts a PNG's preprocessing short: it needs --input png")
         env["CUT_SHORT_AFTER"] = args.cut_short_after
-        app = {"app": "bench.cut_short:create_app()"}
+        app = "bench.cut_short:create_app()"
         if args.out == RESULTS:
             args.out = RESULTS.with_name(f"serve_latency-cut-short-{args.cut_short_after}.json")
     log = ROOT / "bench" / "results" / "serve_latency-gunicorn.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    server = Gunicorn(env=env, log_path=log, **app).start()
+    server = Gunicorn(env=env, log_path=log, app=app).start()
     host = f"127.0.0.1:{server.port}"
     requests = route_requests(args.input, host)
     rows = {}
